@@ -1,0 +1,79 @@
+/** `repsim match A.npz B.npz --epsilon E`: Wang et al.'s neuron-activation subspace match. */
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from '../../engine/errors.js';
+import { subspaceMatch } from '../../engine/similarity/subspaceMatch.js';
+import { assertSameExampleCount, findLayer, loadActivations } from '../activations.js';
+import { writeOutputs } from '../output.js';
+import { parseNumberOption, type CommandContext } from '../options.js';
+
+export const MATCH_USAGE = `repsim match A.npz B.npz --epsilon E [options]
+  Maximum epsilon-approximate match between the neurons (channels, last axis) of one layer
+  of A and one layer of B, its similarity s(E), and the simple (minimal) matches.
+  --epsilon E                tolerance in [0, 1) (required)
+  --layer-a NAME             layer of A (required when A holds several)
+  --layer-b NAME             layer of B (required when B holds several)
+  --max-rows N               subsample N rows of the activation vectors (seeded)
+  --seed S                   seed for subsampling and the simple-match order (default 0)
+  --json OUT                 write {a, b, similarity, simpleMatches, ...} as JSON`;
+
+export async function runMatch(argv: string[], context: CommandContext): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      epsilon: { type: 'string' },
+      'layer-a': { type: 'string' },
+      'layer-b': { type: 'string' },
+      'max-rows': { type: 'string' },
+      seed: { type: 'string', default: '0' },
+      json: { type: 'string' },
+    },
+  });
+  if (positionals.length !== 2) throw new InputError(`match takes two activation files, got ${positionals.length}\n${MATCH_USAGE}`);
+  if (values.epsilon === undefined) throw new InputError('match needs --epsilon E, a tolerance in [0, 1)', 'epsilon');
+  const epsilon = parseNumberOption('--epsilon', values.epsilon, { min: 0 });
+  if (!(epsilon < 1)) throw new InputError(`--epsilon ${values.epsilon}: expected a number in [0, 1)`, 'epsilon');
+  const seed = parseNumberOption('--seed', values.seed!, { integer: true, min: 0 });
+  const maxRows = values['max-rows'] === undefined ? undefined : parseNumberOption('--max-rows', values['max-rows'], { integer: true, min: 1 });
+
+  const [pathA, pathB] = positionals;
+  const layerA = findLayer(pathA, await loadActivations(pathA), values['layer-a'], '--layer-a');
+  const layerB = findLayer(pathB, await loadActivations(pathB), values['layer-b'], '--layer-b');
+  assertSameExampleCount(pathA, [layerA], pathB, [layerB]);
+
+  const backend = await context.backend();
+  context.log(`backend ${backend.name}`);
+  const a = tf.tensor(layerA.data, [...layerA.shape]);
+  const b = tf.tensor(layerB.data, [...layerB.shape]);
+  const names = { a: `${pathA}:${layerA.name}`, b: `${pathB}:${layerB.name}` };
+  const result = await subspaceMatch(a, b, { epsilon, seed, maxRows }, names).finally(() => tf.dispose([a, b]));
+  for (const warning of result.warnings) context.warn(warning);
+
+  const json = () =>
+    `${JSON.stringify(
+      {
+        a: result.a,
+        b: result.b,
+        similarity: result.similarity,
+        simpleMatches: result.simpleMatches.map((m) => ({ a: m.a, b: m.b, size: m.size })),
+        layerA: names.a,
+        layerB: names.b,
+        epsilon,
+        seed,
+        neurons: result.neurons,
+        rowsUsed: result.rowsUsed,
+        rowsTotal: result.rowsTotal,
+        backend: backend.name,
+        warnings: result.warnings,
+      },
+      null,
+      1,
+    )}\n`;
+  await writeOutputs([{ path: values.json, contents: json }]);
+  if (values.json === undefined) {
+    context.print(`s(${epsilon}) = ${result.similarity.toFixed(4)}: ${result.a.length}/${result.neurons.a} neurons of ${names.a} and ${result.b.length}/${result.neurons.b} of ${names.b} in the maximum match`);
+    context.print(`simple matches: ${result.simpleMatches.length} distinct; sizes ${result.simpleMatches.map((m) => m.size).join(', ') || '—'}`);
+  }
+}

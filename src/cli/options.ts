@@ -1,0 +1,31 @@
+/** Shared option parsing for CLI commands: every error names the option. */
+import type { BackendReport } from '../engine/backend/index.js';
+import { InputError } from '../engine/errors.js';
+
+export interface CommandContext {
+  backend(): Promise<BackendReport>;
+  /** Results for the user (stdout). */
+  print(text: string): void;
+  /** Diagnostics (stderr), shown unless --quiet. */
+  log(text: string): void;
+  /** Warnings (stderr), always shown. */
+  warn(text: string): void;
+}
+
+export function parseChoice<T extends string>(option: string, value: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new InputError(`${option} ${value}: expected one of ${choices.join(', ')}`, option);
+}
+
+export function parseNumberOption(option: string, text: string, rules: { integer?: boolean; min?: number; max?: number; positive?: boolean } = {}): number {
+  const value = Number(text);
+  const fail = (expected: string): never => {
+    throw new InputError(`${option} ${text}: expected ${expected}`, option);
+  };
+  if (text.trim() === '' || !Number.isFinite(value)) fail('a number');
+  if (rules.integer && !Number.isInteger(value)) fail('a whole number');
+  if (rules.positive && !(value > 0)) fail('a number greater than 0');
+  if (rules.min !== undefined && value < rules.min) fail(`a number ≥ ${rules.min}`);
+  if (rules.max !== undefined && value > rules.max) fail(`a number ≤ ${rules.max}`);
+  return value;
+}

@@ -1,0 +1,30 @@
+/** Formatting results for files and the terminal. */
+import { writeFileAtomic } from '../engine/io/files.js';
+
+export type Matrix = readonly (readonly (number | null)[])[];
+
+/** CSV with model A's layers down the side and model B's across the top; null is empty. */
+export function matrixToCsv(layersA: readonly string[], layersB: readonly string[], matrix: Matrix): string {
+  const cell = (text: string) => (/[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+  const header = ['layer', ...layersB].map(cell).join(',');
+  const rows = layersA.map((name, i) => [cell(name), ...matrix[i].map((v) => (v === null ? '' : String(v)))].join(','));
+  return `${[header, ...rows].join('\n')}\n`;
+}
+
+/** A fixed-width table for the terminal, truncating long layer names. */
+export function matrixToTable(layersA: readonly string[], layersB: readonly string[], matrix: Matrix, digits = 3): string {
+  const clip = (name: string, width: number) => (name.length > width ? `…${name.slice(name.length - width + 1)}` : name);
+  const rowLabelWidth = Math.min(28, Math.max(5, ...layersA.map((n) => n.length)));
+  const columnWidth = Math.max(digits + 3, Math.min(12, Math.max(...layersB.map((n) => n.length))));
+  const header = ' '.repeat(rowLabelWidth) + layersB.map((n) => ` ${clip(n, columnWidth).padStart(columnWidth)}`).join('');
+  const rows = layersA.map(
+    (name, i) => clip(name, rowLabelWidth).padEnd(rowLabelWidth) + matrix[i].map((v) => ` ${(v === null ? '—' : v.toFixed(digits)).padStart(columnWidth)}`).join(''),
+  );
+  return [header, ...rows].join('\n');
+}
+
+/** Writes every output only after all of them are ready, each atomically. */
+export async function writeOutputs(outputs: readonly { path: string | undefined; contents: () => string }[]): Promise<void> {
+  const ready = outputs.filter((o): o is { path: string; contents: () => string } => o.path !== undefined).map((o) => ({ path: o.path, text: o.contents() }));
+  for (const { path, text } of ready) await writeFileAtomic(path, text);
+}

@@ -1,0 +1,32 @@
+/**
+ * Seeded pseudo-random helpers, so that randomised steps give the same answer for the same
+ * seed on every machine. Not for cryptography.
+ */
+
+/** A source of uniform numbers in [0, 1). */
+export type RandomSource = () => number;
+
+/** mulberry32: a small, fast 32-bit generator; any finite seed works (reduced to 32 bits). */
+export function seededRandom(seed: number): RandomSource {
+  let state = Math.trunc(seed) >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 0 … count−1 in a uniformly random order (Fisher–Yates). */
+export function shuffledIndices(count: number, random: RandomSource): Uint32Array {
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const held = order[i];
+    order[i] = order[j];
+    order[j] = held;
+  }
+  return order;
+}

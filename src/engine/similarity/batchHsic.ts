@@ -1,0 +1,76 @@
+/**
+ * All-pairs HSIC of one batch from the layers' centred grams.
+ *
+ * With centred grams Ūᵢ (n × n), HSIC(Kᵢ, Lⱼ) = ⟨Ūᵢ, V̄ⱼ⟩ / c, c = n(n−3) for U-centering
+ * (HSIC₁) and (n−1)² for H·K·H. All pairs are one batched matmul: for every example row r,
+ * [LA × n]·[n × LB] gives that row's contribution, and the n row contributions are added in
+ * float64, so no float32 sum runs over more than n terms.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { CenteredGram, Centering } from './centeredGrams.js';
+
+export interface BatchHsic {
+  readonly layersA: number;
+  readonly layersB: number;
+  /** HSIC(Kᵢ, Lⱼ), row-major LA × LB (row i = layer i of A). */
+  readonly cross: Float64Array;
+  /** HSIC(Kᵢ, Kᵢ) per layer of A. */
+  readonly selfA: Float64Array;
+  /** HSIC(Lⱼ, Lⱼ) per layer of B. */
+  readonly selfB: Float64Array;
+}
+
+export function hsicNormalizer(n: number, centering: Centering): number {
+  return centering === 'unbiased' ? n * (n - 3) : (n - 1) * (n - 1);
+}
+
+function stack(grams: readonly CenteredGram[], n: number): tf.Tensor3D {
+  const flat = new Float32Array(grams.length * n * n);
+  grams.forEach((g, i) => flat.set(g.gram, i * n * n));
+  return tf.tensor3d(flat, [grams.length, n, n]);
+}
+
+/** Σ over the leading axis of a [n, …] tensor, in float64. */
+function sumLeadingAxisFloat64(values: Float32Array, n: number): Float64Array {
+  const width = values.length / n;
+  const out = new Float64Array(width);
+  for (let r = 0; r < n; r++) {
+    const base = r * width;
+    for (let k = 0; k < width; k++) out[k] += values[base + k];
+  }
+  return out;
+}
+
+function selfHsic(stacked: tf.Tensor3D, n: number): Float64Array {
+  const perRow = tf.tidy(() => tf.transpose(tf.sum(tf.square(stacked), 2))); // [n, L]
+  const sums = sumLeadingAxisFloat64(perRow.dataSync() as Float32Array, n);
+  perRow.dispose();
+  return sums;
+}
+
+export function batchHsic(
+  gramsA: readonly CenteredGram[],
+  gramsB: readonly CenteredGram[] | 'same',
+  n: number,
+  centering: Centering,
+): BatchHsic {
+  const a = stack(gramsA, n);
+  const b = gramsB === 'same' ? a : stack(gramsB, n);
+  try {
+    const perRow = tf.tidy(() => {
+      const left = tf.transpose(a, [1, 0, 2]); // [n, LA, n]
+      const right = tf.transpose(b, [1, 2, 0]); // [n, n, LB]
+      return tf.matMul(left, right); // [n, LA, LB]
+    });
+    const cross = sumLeadingAxisFloat64(perRow.dataSync() as Float32Array, n);
+    perRow.dispose();
+    const selfA = selfHsic(a, n);
+    const selfB = gramsB === 'same' ? selfA : selfHsic(b, n);
+    const c = hsicNormalizer(n, centering);
+    for (const values of new Set([cross, selfA, selfB])) for (let i = 0; i < values.length; i++) values[i] /= c;
+    return { layersA: a.shape[0], layersB: b.shape[0], cross, selfA, selfB };
+  } finally {
+    a.dispose();
+    if (b !== a) b.dispose();
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Per-layer centred grams of one batch, as flat Float32Arrays: the unit of work that the
+ * in-process engine and the worker threads share, and that cross products are built from.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { centerGramBiased, centerGramUnbiased } from './centering.js';
+import { layerGram } from './gram.js';
+import type { KernelSpec } from './kernel.js';
+
+/** 'unbiased' gives HSIC₁ (debiased and minibatch CKA); 'biased' gives H·K·H (plain CKA). */
+export type Centering = 'biased' | 'unbiased';
+
+/** One layer's activations for one batch: row-major [rows, cols]. */
+export interface LayerBatch {
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: Float32Array;
+}
+
+export interface CenteredGram {
+  /** rows × rows, row-major; all zeros when degenerate. */
+  readonly gram: Float32Array;
+  readonly degenerate: string | null;
+}
+
+export function centeredGram(layer: LayerBatch, kernel: KernelSpec, centering: Centering): CenteredGram {
+  const x = tf.tensor2d(layer.data, [layer.rows, layer.cols], 'float32');
+  const { gram, degenerate } = layerGram(x, kernel);
+  x.dispose();
+  const centered = centering === 'unbiased' ? centerGramUnbiased(gram) : centerGramBiased(gram);
+  gram.dispose();
+  const values = centered.dataSync() as Float32Array;
+  centered.dispose();
+  return { gram: values, degenerate };
+}
+
+/** How heavy a layer's gram is to compute, for balancing work across threads (n²·features). */
+export function gramCost(layer: LayerBatch): number {
+  return layer.rows * layer.rows * Math.max(layer.cols, 1);
+}

@@ -1,0 +1,104 @@
+/**
+ * Gram matrices of a layer's activations X (n examples × p features), Kornblith et al. 2019.
+ *
+ * Features are centred first (column means subtracted). Every CKA and HSIC estimator here is
+ * invariant to that shift — the linear gram changes by a·1ᵀ + 1·aᵀ + c, which both centerings
+ * remove, and RBF distances do not move — but in float32 it keeps X·Xᵀ from cancelling
+ * catastrophically when activations sit far from zero (post-ReLU layers do).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelSpec } from './kernel.js';
+
+/** Relative size below which a layer's centred activations are float32 noise, not variance. */
+const ZERO_VARIANCE_RELATIVE = 1e-6;
+
+export interface LayerGram {
+  /** n × n gram matrix; an all-zero matrix when the layer has no variance. */
+  readonly gram: tf.Tensor2D;
+  /** Why the gram carries no information (zero variance, zero RBF bandwidth), else null. */
+  readonly degenerate: string | null;
+}
+
+/** Flattens [n, ...] activations to [n, features]. */
+export function flattenExamples(x: tf.Tensor): tf.Tensor2D {
+  const n = x.shape[0];
+  if (n === undefined) throw new Error('activations need an example axis');
+  return tf.reshape(x, [n, x.size / Math.max(n, 1)]) as tf.Tensor2D;
+}
+
+/** X with each feature's mean over the examples subtracted. */
+export function centerFeatures(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.sub(x, tf.mean(x, 0, true)));
+}
+
+/**
+ * X·Xᵀ. The transpose is explicit: tfjs-wasm 4.22 runs matMul with a transpose flag in a
+ * scalar loop (≈5× slower) instead of XNNPACK.
+ */
+export function linearGram(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.matMul(x, tf.transpose(x)));
+}
+
+/** Squared Euclidean distances between the rows of X, from the linear gram (not clamped). */
+export function squaredDistances(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const dot = linearGram(x);
+    // The norms come from the gram's own diagonal so that every dᵢᵢ is exactly zero.
+    const norms = tf.reshape(diagonal(dot), [-1, 1]);
+    return tf.add(tf.sub(norms, tf.mul(dot, 2)), tf.transpose(norms)) as tf.Tensor2D;
+  });
+}
+
+/** The diagonal of a square matrix, gathered from its flat form (i·(n+1)). */
+export function diagonal(square: tf.Tensor2D): tf.Tensor1D {
+  const n = square.shape[0];
+  return tf.tidy(() => tf.gather(tf.reshape(square, [-1]), tf.range(0, n * n, n + 1, 'int32')) as tf.Tensor1D);
+}
+
+/** Median of a tensor's values, as np.median: the mean of the two middle values when even. */
+export function median(values: tf.Tensor): number {
+  const sorted = Float64Array.from(values.dataSync()).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * RBF gram exp(−‖xᵢ−xⱼ‖² / (2σ²)) with σ² = threshold² · median of the squared distances,
+ * exactly as Kornblith et al.'s reference code (`gram_rbf`).
+ */
+export function rbfGram(x: tf.Tensor2D, threshold: number): LayerGram {
+  const distances = squaredDistances(x);
+  const medianDistance = median(distances);
+  if (!(medianDistance > 0)) {
+    const gram = tf.zerosLike(distances);
+    distances.dispose();
+    return { gram, degenerate: 'the RBF bandwidth is zero: at least half the pairs of examples have identical activations' };
+  }
+  const gram = tf.tidy(() => tf.exp(tf.div(distances, -2 * threshold * threshold * medianDistance)) as tf.Tensor2D);
+  distances.dispose();
+  return { gram, degenerate: null };
+}
+
+/** True when the centred activations are zero to float32 resolution (or the layer is empty). */
+export function hasZeroVariance(x: tf.Tensor2D, centered: tf.Tensor2D): boolean {
+  const [spread, scale] = tf.tidy(() => [tf.max(tf.abs(centered)), tf.max(tf.abs(x))]).map((t) => {
+    const value = t.dataSync()[0];
+    t.dispose();
+    return value;
+  });
+  return !(spread > ZERO_VARIANCE_RELATIVE * scale);
+}
+
+/** The gram of one layer (n × features) under a kernel, with the zero-variance check. */
+export function layerGram(x: tf.Tensor2D, kernel: KernelSpec): LayerGram {
+  const centered = centerFeatures(x);
+  try {
+    if (hasZeroVariance(x, centered)) {
+      const n = x.shape[0];
+      return { gram: tf.zeros([n, n]), degenerate: 'the layer has zero variance over these examples' };
+    }
+    return kernel.kind === 'linear' ? { gram: linearGram(centered), degenerate: null } : rbfGram(centered, kernel.threshold);
+  } finally {
+    centered.dispose();
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Computes the centred grams of a batch's layers: in this thread, or split over worker
+ * threads (each with its own TensorFlow.js backend) when the backend is single-threaded.
+ */
+import type { CenteredGram, Centering, LayerBatch } from './centeredGrams.js';
+import { centeredGram } from './centeredGrams.js';
+import type { KernelSpec } from './kernel.js';
+
+export interface GramEngine {
+  grams(layers: readonly LayerBatch[], kernel: KernelSpec, centering: Centering): Promise<CenteredGram[]>;
+  close(): Promise<void>;
+  readonly description: string;
+}
+
+export class InProcessGramEngine implements GramEngine {
+  readonly description = 'in-process';
+
+  async grams(layers: readonly LayerBatch[], kernel: KernelSpec, centering: Centering): Promise<CenteredGram[]> {
+    return layers.map((layer) => centeredGram(layer, kernel, centering));
+  }
+
+  async close(): Promise<void> {}
+}
