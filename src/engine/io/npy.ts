@@ -272,30 +272,30 @@ function checkDataLength(available: number, count: number, dtype: DtypeInfo, sha
 function decodeData(bytes: Uint8Array, dtype: DtypeInfo, count: number, precision: 'float32' | 'float64'): FloatData {
   const out = precision === 'float64' ? new Float64Array(count) : new Float32Array(count);
   const buffer = hostOrderedBytes(bytes, dtype);
-  const at = (Kind: { new (buffer: ArrayBufferLike, offset: number, length: number): ArrayLike<unknown> }) =>
+  const view = <T>(Kind: new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T): T =>
     new Kind(buffer.buffer, buffer.byteOffset, count);
 
   switch (dtype.name) {
     case 'float16': {
-      const bits = at(Uint16Array) as Uint16Array;
+      const bits = view(Uint16Array);
       for (let i = 0; i < count; i++) out[i] = float16ToNumber(bits[i]);
       break;
     }
     case 'bool': {
-      const flags = at(Uint8Array) as Uint8Array;
+      const flags = view(Uint8Array);
       for (let i = 0; i < count; i++) out[i] = flags[i] === 0 ? 0 : 1;
       break;
     }
     case 'int64':
     case 'uint64': {
       // Values beyond 2^53 cannot be exact in a double; Number() rounds to the nearest.
-      const wide = at(dtype.name === 'int64' ? BigInt64Array : BigUint64Array) as BigInt64Array | BigUint64Array;
+      const wide = dtype.name === 'int64' ? view(BigInt64Array) : view(BigUint64Array);
       for (let i = 0; i < count; i++) out[i] = Number(wide[i]);
       break;
     }
     default:
       // TypedArray.set converts element by element between numeric types.
-      out.set(at(NUMERIC_ARRAYS[dtype.name]) as ArrayLike<number>);
+      out.set(view<ArrayLike<number>>(NUMERIC_ARRAYS[dtype.name]));
   }
   return out;
 }

@@ -13,3 +13,4 @@ export * from './layers.js';
 export * from './schedule.js';
 export { WorkerPoolGramEngine } from './parallel/workerPool.js';
 export { chooseGramEngine, gramFlops } from './parallel/chooseEngine.js';
+export { firstPcVarianceFraction } from './principalComponent.js';
