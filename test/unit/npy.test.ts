@@ -267,7 +267,7 @@ for f in ['stored.npz', 'compressed.npz']:
         out[f] = [describe(k, z[k]) for k in z.files]
 print(json.dumps(out))
 `;
-  const result = spawnSync('python3', ['-c', script], { cwd: dir, encoding: 'utf8' });
+  const result = spawnSync(process.env.REPSIM_PYTHON ?? 'python3', ['-c', script], { cwd: dir, encoding: 'utf8' });
   assert.equal(result.status, 0, `python3 with numpy is required for this test: ${result.error ?? result.stderr}`);
   const loaded = JSON.parse(result.stdout) as Record<string, [string, string, number[], string[]][]>;
 
