@@ -30,3 +30,22 @@ export function shuffledIndices(count: number, random: RandomSource): Uint32Arra
   }
   return order;
 }
+
+/** Fisher–Yates, in place; returns the same array. */
+export function shuffleInPlace<T>(items: T[], random: RandomSource): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
+/** `count` distinct integers from [0, total), sorted (Floyd's algorithm: memory grows with count only). */
+export function sampleSorted(total: number, count: number, random: RandomSource): Int32Array {
+  const chosen = new Set<number>();
+  for (let j = total - count; j < total; j++) {
+    const candidate = Math.floor(random() * (j + 1));
+    chosen.add(chosen.has(candidate) ? j : candidate);
+  }
+  return Int32Array.from(chosen).sort();
+}
