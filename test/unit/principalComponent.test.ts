@@ -36,3 +36,14 @@ test('the tridiagonal solver finds the largest eigenvalue', () => {
   assert.ok(Math.abs(largestTridiagonalEigenvalue([2, 2, 2], [1, 1]) - (2 + Math.SQRT2)) < 1e-12);
   assert.equal(largestTridiagonalEigenvalue([5], []), 5);
 });
+
+test('the fraction from a batch’s centred linear gram equals the one from its activations', async () => {
+  const { layerBatchStatistics, LINEAR } = await import('../../src/engine/similarity/index.js');
+  for (const layer of loadLayers('cka/model_a.npz')) {
+    const x = tf.tensor(layer.data, [...layer.shape]);
+    const direct = firstPcVarianceFraction(x)!;
+    const fromGram = layerBatchStatistics(x, LINEAR, 'unbiased', true).firstPc!;
+    x.dispose();
+    assert.ok(Math.abs(direct - fromGram) < 1e-5, `${layer.name}: ${direct} vs ${fromGram}`);
+  }
+});

@@ -4,8 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { centerGramBiased, centerGramUnbiased } from './centering.js';
-import { layerGram } from './gram.js';
+import { flattenExamples, layerGrams } from './gram.js';
 import type { KernelSpec } from './kernel.js';
+import { firstPcFractionFromGram } from './principalComponent.js';
 
 /** 'unbiased' gives HSIC₁ (debiased and minibatch CKA); 'biased' gives H·K·H (plain CKA). */
 export type Centering = 'biased' | 'unbiased';
@@ -25,13 +26,33 @@ export interface CenteredGram {
 
 export function centeredGram(layer: LayerBatch, kernel: KernelSpec, centering: Centering): CenteredGram {
   const x = tf.tensor2d(layer.data, [layer.rows, layer.cols], 'float32');
-  const { gram, degenerate } = layerGram(x, kernel);
+  const { gram } = layerBatchStatistics(x, kernel, centering, false);
   x.dispose();
+  return gram;
+}
+
+export interface LayerBatchStatistics {
+  readonly gram: CenteredGram;
+  /** Fraction of the batch's variance on its first principal component, when asked for. */
+  readonly firstPc?: number | null;
+}
+
+/**
+ * One layer's activations for one batch ([n, ...], any rank) → its centred gram, and from the
+ * same centred linear gram, if asked, its first-PC variance fraction.
+ */
+export function layerBatchStatistics(activations: tf.Tensor, kernel: KernelSpec, centering: Centering, firstPc: boolean): LayerBatchStatistics {
+  const x = tf.tidy(() => flattenExamples(activations));
+  const { gram, linear, degenerate } = layerGrams(x, kernel);
+  x.dispose();
+  const n = gram.shape[0];
+  const pc = firstPc && !degenerate ? firstPcFractionFromGram(linear.dataSync(), n) : firstPc ? null : undefined;
+  if (linear !== gram) linear.dispose();
   const centered = centering === 'unbiased' ? centerGramUnbiased(gram) : centerGramBiased(gram);
   gram.dispose();
   const values = centered.dataSync() as Float32Array;
   centered.dispose();
-  return { gram: values, degenerate };
+  return { gram: { gram: values, degenerate }, firstPc: pc };
 }
 
 /** How heavy a layer's gram is to compute, for balancing work across threads (n²·features). */

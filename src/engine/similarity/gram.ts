@@ -41,9 +41,12 @@ export function linearGram(x: tf.Tensor2D): tf.Tensor2D {
 
 /** Squared Euclidean distances between the rows of X, from the linear gram (not clamped). */
 export function squaredDistances(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => squaredDistancesFromGram(linearGram(x)));
+}
+
+/** dᵢⱼ = Gᵢᵢ + Gⱼⱼ − 2Gᵢⱼ from a linear gram G; the diagonal comes from G itself, so dᵢᵢ = 0 exactly. */
+export function squaredDistancesFromGram(dot: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
-    const dot = linearGram(x);
-    // The norms come from the gram's own diagonal so that every dᵢᵢ is exactly zero.
     const norms = tf.reshape(diagonal(dot), [-1, 1]);
     return tf.add(tf.sub(norms, tf.mul(dot, 2)), tf.transpose(norms)) as tf.Tensor2D;
   });
@@ -67,7 +70,15 @@ export function median(values: tf.Tensor): number {
  * exactly as Kornblith et al.'s reference code (`gram_rbf`).
  */
 export function rbfGram(x: tf.Tensor2D, threshold: number): LayerGram {
-  const distances = squaredDistances(x);
+  const dot = linearGram(x);
+  const result = rbfGramFromLinear(dot, threshold);
+  dot.dispose();
+  return result;
+}
+
+/** The RBF gram from the rows' linear gram (which the caller keeps). */
+export function rbfGramFromLinear(dot: tf.Tensor2D, threshold: number): LayerGram {
+  const distances = squaredDistancesFromGram(dot);
   const medianDistance = median(distances);
   if (!(medianDistance > 0)) {
     const gram = tf.zerosLike(distances);
@@ -89,16 +100,34 @@ export function hasZeroVariance(x: tf.Tensor2D, centered: tf.Tensor2D): boolean 
   return !(spread > ZERO_VARIANCE_RELATIVE * scale);
 }
 
-/** The gram of one layer (n × features) under a kernel, with the zero-variance check. */
-export function layerGram(x: tf.Tensor2D, kernel: KernelSpec): LayerGram {
+export interface LayerGrams extends LayerGram {
+  /** Xc·Xcᵀ of the centred features (the same tensor as `gram` for the linear kernel). */
+  readonly linear: tf.Tensor2D;
+}
+
+/**
+ * The gram of one layer (n × features) under a kernel, with the zero-variance check, and the
+ * centred linear gram it was built from (for first-PC variance). Dispose both (once if equal).
+ */
+export function layerGrams(x: tf.Tensor2D, kernel: KernelSpec): LayerGrams {
   const centered = centerFeatures(x);
   try {
     if (hasZeroVariance(x, centered)) {
       const n = x.shape[0];
-      return { gram: tf.zeros([n, n]), degenerate: 'the layer has zero variance over these examples' };
+      const zeros = tf.zeros([n, n]) as tf.Tensor2D;
+      return { gram: zeros, linear: zeros, degenerate: 'the layer has zero variance over these examples' };
     }
-    return kernel.kind === 'linear' ? { gram: linearGram(centered), degenerate: null } : rbfGram(centered, kernel.threshold);
+    const linear = linearGram(centered);
+    if (kernel.kind === 'linear') return { gram: linear, linear, degenerate: null };
+    return { ...rbfGramFromLinear(linear, kernel.threshold), linear };
   } finally {
     centered.dispose();
   }
+}
+
+/** The gram of one layer (n × features) under a kernel, with the zero-variance check. */
+export function layerGram(x: tf.Tensor2D, kernel: KernelSpec): LayerGram {
+  const { gram, linear, degenerate } = layerGrams(x, kernel);
+  if (linear !== gram) linear.dispose();
+  return { gram, degenerate };
 }

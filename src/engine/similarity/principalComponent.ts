@@ -31,6 +31,30 @@ export function firstPcVarianceFraction(activations: tf.Tensor, options: Princip
   }
 }
 
+/**
+ * λ₁/Σλ from the centred linear gram Xc·Xcᵀ of a batch (n × n, row-major): the gram shares
+ * its non-zero eigenvalues with Xcᵀ·Xc. Null when the trace is zero.
+ */
+export function firstPcFractionFromGram(gram: ArrayLike<number>, n: number, options: PrincipalComponentOptions = {}): number | null {
+  let trace = 0;
+  for (let i = 0; i < n; i++) trace += gram[i * n + i];
+  if (!(trace > 0)) return null;
+  const operator: SymmetricOperator = {
+    size: n,
+    apply(v) {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let sum = 0;
+        const row = i * n;
+        for (let j = 0; j < n; j++) sum += gram[row + j] * v[j];
+        out[i] = sum;
+      }
+      return out;
+    },
+  };
+  return largestEigenvalue(operator, options) / trace;
+}
+
 interface SymmetricOperator {
   readonly size: number;
   apply(v: Float64Array): Float64Array;

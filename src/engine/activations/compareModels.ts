@@ -1,0 +1,171 @@
+/**
+ * Compares two models on the same evaluation examples: minibatch CKA between every selected
+ * layer of A and of B (Nguyen et al. 2021: batches of 256, k passes, sampling without
+ * replacement within a pass), streamed batch by batch, plus on request the first-PC variance per
+ * layer, prediction agreement, and subspace match for chosen layer pairs.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { InputError } from '../errors.js';
+import { MinibatchCkaAccumulator, type CkaMatrixResult } from '../similarity/accumulator.js';
+import { batchHsic } from '../similarity/batchHsic.js';
+import { layerBatchStatistics, type CenteredGram } from '../similarity/centeredGrams.js';
+import { LINEAR, type KernelSpec } from '../similarity/kernel.js';
+import { batchSchedule, type BatchPlan } from '../similarity/schedule.js';
+import { AgreementCounter, type PredictionAgreement } from './agreement.js';
+import { exampleIndices, type EvaluationData } from './evaluationData.js';
+import { planExecution, streamLayerOutputs, type ExecutionPlan } from './layerStream.js';
+import { matchLayerPairs, type LayerPairMatch, type SubspaceMatchRequest } from './layerPairMatch.js';
+
+export interface ComparedModel {
+  readonly model: tfl.LayersModel;
+  /** Hidden layers to compare, in forward order. */
+  readonly layers: readonly string[];
+  readonly label?: string;
+}
+
+export interface CompareModelsOptions {
+  readonly kernel?: KernelSpec;
+  readonly batchSize?: number;
+  readonly passes?: number;
+  readonly seed?: number;
+  readonly firstPc?: boolean;
+  readonly agreement?: boolean;
+  readonly subspaceMatch?: SubspaceMatchRequest;
+  readonly signal?: AbortSignal;
+}
+
+export interface CompareProgress {
+  readonly phase: 'cka' | 'subspace-match';
+  readonly pass: number;
+  readonly step: number;
+  readonly total: number;
+  readonly imagesPerSecond: number;
+  /** The running CKA matrix and its standard errors (cka phase). */
+  readonly result?: CkaMatrixResult;
+}
+
+export interface ModelComparison {
+  readonly cka: CkaMatrixResult & { readonly kernel: KernelSpec; readonly batchSize: number; readonly passes: number; readonly seed: number; readonly examples: number };
+  /** Mean over batches of each layer's first-PC variance fraction (null: no variance). */
+  readonly firstPc?: { readonly a: (number | null)[]; readonly b: (number | null)[] };
+  readonly agreement?: PredictionAgreement;
+  readonly subspaceMatch?: readonly LayerPairMatch[];
+}
+
+const DEFAULT_BATCH_SIZE = 256;
+
+export async function compareModels(
+  a: ComparedModel,
+  b: ComparedModel,
+  data: EvaluationData,
+  options: CompareModelsOptions = {},
+  onProgress?: (progress: CompareProgress) => void | Promise<void>,
+): Promise<ModelComparison> {
+  const kernel = options.kernel ?? LINEAR;
+  const batchSize = Math.min(options.batchSize ?? DEFAULT_BATCH_SIZE, data.count);
+  const passes = options.passes ?? 1;
+  const seed = options.seed ?? 0;
+  const same = a.model === b.model && sameList(a.layers, b.layers);
+  const runners = [new LayerRunner(a, 'model A'), same ? null : new LayerRunner(b, 'model B')] as const;
+  const plans = [...batchSchedule({ examples: data.count, batchSize, passes, seed })];
+  const accumulator = new MinibatchCkaAccumulator(a.layers, b.layers);
+  const pcSums = { a: new PcMean(a.layers.length), b: new PcMean(b.layers.length) };
+  const agreement = new AgreementCounter(data.classNames);
+  const started = performance.now();
+
+  for (const [step, plan] of plans.entries()) {
+    options.signal?.throwIfAborted();
+    const input = tf.tensor(data.inputs(plan.examples), [batchExamples(plan), ...data.exampleShape]);
+    try {
+      const resultA = runners[0].run(input, kernel, options.firstPc === true);
+      const resultB = runners[1] ? runners[1].run(input, kernel, options.firstPc === true) : resultA;
+      accumulator.add(batchHsic(resultA.grams, runners[1] ? resultB.grams : 'same', batchSize, 'unbiased'));
+      pcSums.a.add(resultA.firstPc);
+      pcSums.b.add(resultB.firstPc);
+      if (options.agreement && plan.pass === 0) agreement.add(exampleIndices(plan.examples), data.labels, resultA.predictions, resultB.predictions);
+    } finally {
+      input.dispose();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await onProgress?.({ phase: 'cka', pass: plan.pass, step: step + 1, total: plans.length, imagesPerSecond: ((step + 1) * batchSize) / seconds, result: accumulator.result() });
+  }
+
+  const subspaceMatch = options.subspaceMatch
+    ? await matchLayerPairs(a, b, data, options.subspaceMatch, { batchSize, signal: options.signal }, (step, total) =>
+        onProgress?.({ phase: 'subspace-match', pass: 0, step, total, imagesPerSecond: 0 }),
+      )
+    : undefined;
+
+  return {
+    cka: { ...accumulator.result(), kernel, batchSize, passes, seed, examples: data.count },
+    firstPc: options.firstPc ? { a: pcSums.a.result(), b: pcSums.b.result() } : undefined,
+    agreement: options.agreement ? agreement.result() : undefined,
+    subspaceMatch,
+  };
+}
+
+interface BatchResult {
+  readonly grams: CenteredGram[];
+  readonly firstPc: (number | null | undefined)[];
+  readonly predictions: Int32Array;
+}
+
+/** Runs one model on a batch, turning each selected layer's output into its centred gram. */
+class LayerRunner {
+  private readonly plan: ExecutionPlan;
+  private readonly selected: ReadonlySet<string>;
+  private readonly position: ReadonlyMap<string, number>;
+
+  constructor(private readonly compared: ComparedModel, label: string) {
+    const names = new Set(compared.model.layers.map((l) => l.name));
+    const missing = compared.layers.filter((name) => !names.has(name));
+    if (missing.length) throw new InputError(`${compared.label ?? label} has no layer named ${missing.map((m) => `'${m}'`).join(', ')}`, missing[0]);
+    if (compared.layers.length === 0) throw new InputError(`${compared.label ?? label}: no layers selected to compare`);
+    this.plan = planExecution(compared.model);
+    this.selected = new Set(compared.layers);
+    this.position = new Map(compared.layers.map((name, i) => [name, i]));
+  }
+
+  run(input: tf.Tensor, kernel: KernelSpec, firstPc: boolean): BatchResult {
+    const grams = new Array<CenteredGram>(this.compared.layers.length);
+    const pcs = new Array<number | null | undefined>(this.compared.layers.length);
+    const output = streamLayerOutputs(this.compared.model, this.plan, input, this.selected, (name, activations) => {
+      const i = this.position.get(name)!;
+      const stats = layerBatchStatistics(activations, kernel, 'unbiased', firstPc);
+      grams[i] = stats.gram;
+      pcs[i] = stats.firstPc;
+    });
+    const predictions = tf.tidy(() => tf.argMax(tf.reshape(output, [output.shape[0], -1]), 1));
+    const values = predictions.dataSync() as Int32Array;
+    tf.dispose([output, predictions]);
+    return { grams, firstPc: pcs, predictions: values };
+  }
+}
+
+class PcMean {
+  private readonly sums: Float64Array;
+  private readonly counts: Float64Array;
+  constructor(size: number) {
+    this.sums = new Float64Array(size);
+    this.counts = new Float64Array(size);
+  }
+  add(values: readonly (number | null | undefined)[]): void {
+    values.forEach((v, i) => {
+      if (typeof v !== 'number') return;
+      this.sums[i] += v;
+      this.counts[i] += 1;
+    });
+  }
+  result(): (number | null)[] {
+    return Array.from(this.sums, (sum, i) => (this.counts[i] ? sum / this.counts[i] : null));
+  }
+}
+
+function batchExamples(plan: BatchPlan): number {
+  return plan.examples instanceof Uint32Array ? plan.examples.length : plan.examples.end - plan.examples.start;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

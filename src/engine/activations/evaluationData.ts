@@ -1,0 +1,19 @@
+/** The evaluation examples a comparison runs through both models. */
+import type { BatchPlan } from '../similarity/schedule.js';
+
+export interface EvaluationData {
+  readonly count: number;
+  /** [height, width, channels] of one example. */
+  readonly exampleShape: readonly number[];
+  /** Class label per example (for per-class agreement), when known. */
+  readonly labels?: ArrayLike<number>;
+  readonly classNames?: readonly string[];
+  /** The model-ready (normalised) inputs of these examples, row-major [examples, ...shape]. */
+  inputs(examples: BatchPlan['examples']): Float32Array;
+}
+
+/** Indices of a batch as a list, whether the plan gave a range or explicit indices. */
+export function exampleIndices(examples: BatchPlan['examples']): Uint32Array {
+  if (examples instanceof Uint32Array) return examples;
+  return Uint32Array.from({ length: examples.end - examples.start }, (_, i) => examples.start + i);
+}

@@ -1,0 +1,5 @@
+export * from './compareModels.js';
+export * from './evaluationData.js';
+export * from './agreement.js';
+export * from './layerStream.js';
+export * from './layerPairMatch.js';

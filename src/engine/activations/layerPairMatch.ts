@@ -1,0 +1,120 @@
+/**
+ * Subspace match (Wang et al. 2018) between chosen layer pairs of two models. A neuron's
+ * activation vector spans every example and position, so the pairs' activations over the
+ * first `examples` evaluation examples are gathered whole, then matched at each ε.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from '../errors.js';
+import { subspaceMatch } from '../similarity/subspaceMatch.js';
+import type { ComparedModel } from './compareModels.js';
+import type { EvaluationData } from './evaluationData.js';
+import { planExecution, streamLayerOutputs } from './layerStream.js';
+
+export interface SubspaceMatchRequest {
+  readonly epsilons: readonly number[];
+  /** 'corresponding' pairs layer i of A with layer i of B (same architecture); or name pairs. */
+  readonly pairs?: 'corresponding' | readonly (readonly [string, string])[];
+  /** How many evaluation examples form the activation vectors (default 256, the first ones). */
+  readonly examples?: number;
+  /** Subsample this many rows of the vectors (seeded), as the paper does for large layers. */
+  readonly maxRows?: number;
+  readonly seed?: number;
+}
+
+export interface LayerPairMatch {
+  readonly layerA: string;
+  readonly layerB: string;
+  readonly results: readonly {
+    readonly epsilon: number;
+    readonly similarity: number;
+    readonly a: number[];
+    readonly b: number[];
+    readonly simpleMatchSizes: number[];
+    readonly simpleMatches: { readonly a: number[]; readonly b: number[] }[];
+    readonly warnings: string[];
+  }[];
+}
+
+export function resolvePairs(a: ComparedModel, b: ComparedModel, pairs: SubspaceMatchRequest['pairs']): [string, string][] {
+  if (pairs === undefined || pairs === 'corresponding') {
+    if (a.layers.length !== b.layers.length) {
+      throw new InputError(`subspace match 'corresponding' pairs need as many layers in both models (${a.layers.length} vs ${b.layers.length}): name the pairs`, 'subspaceMatch.pairs');
+    }
+    return a.layers.map((name, i) => [name, b.layers[i]]);
+  }
+  for (const [layerA, layerB] of pairs) {
+    if (!a.model.layers.some((l) => l.name === layerA)) throw new InputError(`subspace match: model A has no layer '${layerA}'`, layerA);
+    if (!b.model.layers.some((l) => l.name === layerB)) throw new InputError(`subspace match: model B has no layer '${layerB}'`, layerB);
+  }
+  return pairs.map(([x, y]) => [x, y]);
+}
+
+/** Each layer's activations over the first `count` examples, concatenated along the example axis. */
+function gatherActivations(compared: ComparedModel, layers: ReadonlySet<string>, data: EvaluationData, count: number, batchSize: number, signal?: AbortSignal): Map<string, { shape: number[]; chunks: Float32Array[] }> {
+  const plan = planExecution(compared.model);
+  const gathered = new Map<string, { shape: number[]; chunks: Float32Array[] }>();
+  for (let start = 0; start < count; start += batchSize) {
+    signal?.throwIfAborted();
+    const end = Math.min(count, start + batchSize);
+    const input = tf.tensor(data.inputs({ start, end }), [end - start, ...data.exampleShape]);
+    const output = streamLayerOutputs(compared.model, plan, input, layers, (name, activations) => {
+      const entry = gathered.get(name) ?? { shape: activations.shape.slice(1), chunks: [] };
+      entry.chunks.push(activations.dataSync() as Float32Array);
+      gathered.set(name, entry);
+    });
+    tf.dispose([input, output]);
+  }
+  return gathered;
+}
+
+function concatenated(entry: { shape: number[]; chunks: Float32Array[] }, count: number): tf.Tensor {
+  const total = entry.chunks.reduce((sum, c) => sum + c.length, 0);
+  const data = new Float32Array(total);
+  let offset = 0;
+  for (const chunk of entry.chunks) {
+    data.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return tf.tensor(data, [count, ...entry.shape]);
+}
+
+export async function matchLayerPairs(
+  a: ComparedModel,
+  b: ComparedModel,
+  data: EvaluationData,
+  request: SubspaceMatchRequest,
+  { batchSize, signal }: { batchSize: number; signal?: AbortSignal },
+  onStep?: (step: number, total: number) => unknown,
+): Promise<LayerPairMatch[]> {
+  if (request.epsilons.length === 0) throw new InputError('subspace match needs at least one ε', 'subspaceMatch.epsilons');
+  const pairs = resolvePairs(a, b, request.pairs);
+  const count = Math.min(request.examples ?? 256, data.count);
+  const activationsA = gatherActivations(a, new Set(pairs.map(([x]) => x)), data, count, batchSize, signal);
+  const activationsB = a.model === b.model ? activationsA : gatherActivations(b, new Set(pairs.map(([, y]) => y)), data, count, batchSize, signal);
+  const matches: LayerPairMatch[] = [];
+  for (const [index, [layerA, layerB]] of pairs.entries()) {
+    signal?.throwIfAborted();
+    const x = concatenated(activationsA.get(layerA)!, count);
+    const y = concatenated(activationsB.get(layerB)!, count);
+    try {
+      const results = [];
+      for (const epsilon of request.epsilons) {
+        const match = await subspaceMatch(x, y, { epsilon, seed: request.seed, maxRows: request.maxRows }, { a: `A:${layerA}`, b: `B:${layerB}` });
+        results.push({
+          epsilon,
+          similarity: match.similarity,
+          a: match.a,
+          b: match.b,
+          simpleMatchSizes: match.simpleMatches.map((m) => m.size),
+          simpleMatches: match.simpleMatches.map((m) => ({ a: m.a, b: m.b })),
+          warnings: match.warnings,
+        });
+      }
+      matches.push({ layerA, layerB, results });
+    } finally {
+      tf.dispose([x, y]);
+    }
+    await onStep?.(index + 1, pairs.length);
+  }
+  return matches;
+}

@@ -1,0 +1,121 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { compareModels, type EvaluationData } from '../../src/engine/activations/index.js';
+import { ckaMatrix, firstPcVarianceFraction, LINEAR, type LayerActivations } from '../../src/engine/similarity/index.js';
+import { seededRandom } from '../../src/engine/random.js';
+import { testBackend } from '../helpers/backend.js';
+import { assertMatrixClose } from '../helpers/fixtures.js';
+
+const LAYERS = ['c1', 'c1/relu', 'c2', 'c2/relu', 'pool'];
+
+function smallConvNet(seed: number): tfl.LayersModel {
+  const init = (k: number) => tfl.initializers.heNormal({ seed: seed * 100 + k });
+  const input = tfl.input({ shape: [6, 6, 1] });
+  let x = tfl.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'c1', kernelInitializer: init(1) }).apply(input) as tfl.SymbolicTensor;
+  x = tfl.layers.activation({ activation: 'relu', name: 'c1/relu' }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', name: 'c2', kernelInitializer: init(2) }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.activation({ activation: 'relu', name: 'c2/relu' }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tfl.SymbolicTensor;
+  const out = tfl.layers.dense({ units: 3, activation: 'softmax', name: 'head', kernelInitializer: init(3) }).apply(x) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: out });
+}
+
+function syntheticData(count: number): EvaluationData {
+  const random = seededRandom(42);
+  const images = Float32Array.from({ length: count * 36 }, () => random() * 2 - 1);
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % 3);
+  return {
+    count,
+    exampleShape: [6, 6, 1],
+    labels,
+    classNames: ['zero', 'one', 'two'],
+    inputs(examples) {
+      const indices = examples instanceof Uint32Array ? Array.from(examples) : Array.from({ length: examples.end - examples.start }, (_, i) => examples.start + i);
+      const out = new Float32Array(indices.length * 36);
+      indices.forEach((index, k) => out.set(images.subarray(index * 36, (index + 1) * 36), k * 36));
+      return out;
+    },
+  };
+}
+
+/** Every selected layer's outputs over all examples, as the activation-file path would read them. */
+function allActivations(model: tfl.LayersModel, data: EvaluationData): LayerActivations[] {
+  const input = tf.tensor(data.inputs({ start: 0, end: data.count }), [data.count, 6, 6, 1]);
+  const outputs = model.execute(input, LAYERS.map((n) => (model.getLayer(n).output as tfl.SymbolicTensor).name)) as tf.Tensor[];
+  const layers = LAYERS.map((name, i) => ({ name, shape: outputs[i].shape, data: outputs[i].dataSync() as Float32Array }));
+  tf.dispose([input, ...outputs]);
+  return layers;
+}
+
+describe('compareModels', () => {
+  let modelA: tfl.LayersModel;
+  let modelB: tfl.LayersModel;
+  const data = syntheticData(96);
+
+  before(async () => {
+    await testBackend();
+    modelA = smallConvNet(1);
+    modelB = smallConvNet(2);
+  });
+
+  test('streams the same minibatch CKA as the activation-file path, batch by batch', async () => {
+    const updates: number[] = [];
+    const comparison = await compareModels({ model: modelA, layers: LAYERS }, { model: modelB, layers: LAYERS }, data, { batchSize: 32, passes: 2, seed: 5 }, (p) => {
+      assert.equal(p.phase, 'cka');
+      assert.equal(p.result!.batches, p.step);
+      updates.push(p.step);
+    });
+    assert.deepEqual(updates, [1, 2, 3, 4, 5, 6]);
+    const reference = await ckaMatrix(allActivations(modelA, data), allActivations(modelB, data), { kernel: LINEAR, estimator: 'minibatch', batchSize: 32, passes: 2, seed: 5 });
+    assertMatrixClose(comparison.cka.matrix, reference.matrix as number[][], 1e-5, 'streamed vs files');
+    assertMatrixClose(comparison.cka.stderr, reference.stderr as number[][], 1e-5, 'stderr');
+    assert.deepEqual(comparison.cka.layersA, LAYERS);
+  });
+
+  test('self-comparison has a diagonal of 1; agreement is total; first-PC matches the direct value', async () => {
+    const comparison = await compareModels({ model: modelA, layers: LAYERS }, { model: modelA, layers: LAYERS }, data, { batchSize: 96, firstPc: true, agreement: true });
+    comparison.cka.matrix.forEach((row, i) => assert.ok(Math.abs(row[i]! - 1) < 1e-6));
+    assert.equal(comparison.agreement!.agreement, 1);
+    assert.equal(comparison.agreement!.perClass.length, 3);
+    assert.equal(comparison.agreement!.perClass[1].name, 'one');
+    const [activations] = [allActivations(modelA, data)];
+    activations.forEach((layer, i) => {
+      const x = tf.tensor(layer.data, [...layer.shape]);
+      assert.ok(Math.abs(comparison.firstPc!.a[i]! - firstPcVarianceFraction(x)!) < 1e-5, layer.name);
+      x.dispose();
+    });
+  });
+
+  test('per-class agreement of two different models is counted per example', async () => {
+    const comparison = await compareModels({ model: modelA, layers: ['pool'] }, { model: modelB, layers: ['pool'] }, data, { batchSize: 32, agreement: true });
+    const { perExample, agreement, perClass } = comparison.agreement!;
+    assert.equal(perExample.index.length, 96);
+    const same = perExample.predictedA.filter((p, k) => p === perExample.predictedB[k]).length;
+    assert.equal(agreement, same / 96);
+    assert.equal(perClass.reduce((s, c) => s + c.examples, 0), 96);
+  });
+
+  test('subspace match of corresponding layers: a model matches itself fully', async () => {
+    const comparison = await compareModels({ model: modelA, layers: ['c1', 'c2'] }, { model: modelA, layers: ['c1', 'c2'] }, data, {
+      batchSize: 32,
+      subspaceMatch: { epsilons: [0.1, 0.3], examples: 64 },
+    });
+    assert.equal(comparison.subspaceMatch!.length, 2);
+    for (const pair of comparison.subspaceMatch!) for (const r of pair.results) assert.equal(r.similarity, 1);
+  });
+
+  test('cancel stops between batches; unknown layers are named', async () => {
+    const controller = new AbortController();
+    let steps = 0;
+    await assert.rejects(
+      compareModels({ model: modelA, layers: LAYERS }, { model: modelB, layers: LAYERS }, data, { batchSize: 16, signal: controller.signal }, () => {
+        if (++steps === 2) controller.abort();
+      }),
+      { name: 'AbortError' },
+    );
+    assert.equal(steps, 2);
+    await assert.rejects(compareModels({ model: modelA, layers: ['nope'] }, { model: modelB, layers: LAYERS }, data), /model A has no layer named 'nope'/);
+  });
+});
