@@ -1,0 +1,91 @@
+/**
+ * The experiment file format (`*.repsim.json`, JSON with comments). `schemas/repsim.schema.json`
+ * is its one schema (editor validation and completion, and the server's validation); these
+ * types mirror it.
+ */
+
+export type DatasetName = 'fashion-mnist-subset' | 'fashion-mnist' | 'cifar10';
+export type LayerSelectionSpec = 'all' | 'blocks' | { readonly pattern: string };
+
+export interface ExperimentFile {
+  readonly version?: 1;
+  readonly experiments: readonly Experiment[];
+}
+
+export interface Experiment {
+  readonly name: string;
+  readonly description?: string;
+  readonly data?: DataSpec;
+  readonly models: Readonly<Record<string, ModelEntry>>;
+  readonly comparisons: readonly ComparisonSpec[];
+  readonly output?: string;
+}
+
+export interface DataSpec {
+  readonly dataset?: DatasetName;
+  readonly dataDir?: string;
+  readonly download?: boolean;
+  readonly evaluationExamples?: number;
+}
+
+export interface TrainingSpec {
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  readonly learningRate?: number;
+  readonly momentum?: number;
+  readonly weightDecay?: number;
+  readonly schedule?: 'constant' | 'step' | 'cosine';
+  readonly warmupEpochs?: number;
+  readonly augment?: boolean;
+}
+
+export type ModelEntry =
+  | { readonly architecture: string; readonly seed?: number; readonly training?: TrainingSpec }
+  | { readonly path: string }
+  | { readonly activations: string };
+
+export interface SubspaceMatchSpec {
+  readonly epsilons: readonly number[];
+  readonly pairs?: 'corresponding' | readonly (readonly [string, string])[];
+  readonly examples?: number;
+  readonly maxRows?: number;
+}
+
+export interface ComparisonSpec {
+  readonly name?: string;
+  readonly a: string;
+  readonly b: string;
+  readonly kernel?: 'linear' | 'rbf';
+  readonly threshold?: number;
+  readonly estimator?: 'minibatch' | 'biased' | 'debiased';
+  readonly batchSize?: number;
+  readonly passes?: number;
+  readonly seed?: number;
+  readonly layers?: LayerSelectionSpec;
+  readonly layersA?: LayerSelectionSpec;
+  readonly layersB?: LayerSelectionSpec;
+  readonly firstPc?: boolean;
+  readonly agreement?: boolean;
+  readonly subspaceMatch?: SubspaceMatchSpec;
+}
+
+/** One problem in an experiment file, located by JSON path and, when known, by text offset. */
+export interface ValidationIssue {
+  readonly severity: 'error' | 'warning';
+  /** Dotted JSON path, e.g. `experiments[0].models.small.training.epochs` ('' for the file). */
+  readonly path: string;
+  readonly message: string;
+  /** Offset and length in the file's text, for editor diagnostics. */
+  readonly offset?: number;
+  readonly length?: number;
+}
+
+export function isTrainedModel(entry: ModelEntry): entry is Extract<ModelEntry, { architecture: string }> {
+  return 'architecture' in entry;
+}
+export function isSavedModel(entry: ModelEntry): entry is Extract<ModelEntry, { path: string }> {
+  return 'path' in entry;
+}
+export function isActivationsModel(entry: ModelEntry): entry is Extract<ModelEntry, { activations: string }> {
+  return 'activations' in entry;
+}
