@@ -1,0 +1,130 @@
+/**
+ * What a run produces, as written to results JSON, streamed to the extension and drawn by the
+ * webview and the HTML report.
+ */
+import type { BackendName } from '../engine/backend/index.js';
+
+export type Matrix = (number | null)[][];
+
+export interface CkaSettings {
+  readonly kernel: 'linear' | 'rbf';
+  readonly threshold?: number;
+  readonly estimator: 'minibatch' | 'biased' | 'debiased';
+  readonly batchSize: number;
+  readonly passes: number;
+  readonly seed: number;
+}
+
+/** A comparison's heatmap while it fills in, and once it is done. */
+export interface CkaSnapshot {
+  readonly layersA: readonly string[];
+  readonly layersB: readonly string[];
+  /** Row i = layer i of model A; null where CKA is undefined. */
+  readonly matrix: Matrix;
+  /** Standard error per cell from the spread over minibatches (null below two batches). */
+  readonly stderr: Matrix;
+  readonly batchesDone: number;
+  readonly totalBatches: number;
+}
+
+export interface SubspaceMatchPairResult {
+  readonly layerA: string;
+  readonly layerB: string;
+  readonly results: readonly {
+    readonly epsilon: number;
+    readonly similarity: number;
+    readonly a: readonly number[];
+    readonly b: readonly number[];
+    readonly simpleMatchSizes: readonly number[];
+  }[];
+}
+
+export interface ClassAgreementResult {
+  readonly label: number;
+  readonly name?: string;
+  readonly examples: number;
+  readonly agreement: number;
+  readonly accuracyA: number;
+  readonly accuracyB: number;
+}
+
+export interface ComparisonResult {
+  readonly name: string;
+  /** Model ids as named in the experiment. */
+  readonly a: string;
+  readonly b: string;
+  readonly measure: 'cka';
+  readonly settings: CkaSettings;
+  readonly layersA: readonly string[];
+  readonly layersB: readonly string[];
+  readonly matrix: Matrix;
+  readonly stderr: Matrix;
+  readonly batches: number;
+  readonly examples: number;
+  /** Test accuracy of each model where it has a classifier and labels (null otherwise). */
+  readonly accuracy: { readonly a: number | null; readonly b: number | null };
+  readonly firstPc?: { readonly a: readonly (number | null)[]; readonly b: readonly (number | null)[] };
+  readonly agreement?: { readonly agreement: number; readonly perClass: readonly ClassAgreementResult[] };
+  readonly subspaceMatch?: readonly SubspaceMatchPairResult[];
+  readonly warnings: readonly string[];
+}
+
+/** One point of a training curve. */
+export interface TrainingMetrics {
+  readonly model: string;
+  readonly epoch: number;
+  /** Within the epoch; absent for end-of-epoch points. */
+  readonly batch?: number;
+  readonly batches?: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly testLoss?: number;
+  readonly testAccuracy?: number;
+  readonly learningRate?: number;
+  readonly imagesPerSecond?: number;
+}
+
+export interface ModelSummary {
+  readonly id: string;
+  /** How the model was obtained in this run. */
+  readonly source: 'trained' | 'cache' | 'saved' | 'activations';
+  readonly architecture?: string;
+  readonly seed?: number;
+  readonly parameters?: number;
+  readonly testAccuracy?: number | null;
+}
+
+export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export type RunPhase = 'queued' | 'data' | 'train' | 'compare' | 'subspace-match' | 'report';
+
+export interface RunProgress {
+  readonly phase: RunPhase;
+  /** What is being worked on, e.g. "training resnet-20 seed 0" or "comparing a-vs-b". */
+  readonly label: string;
+  readonly step: number;
+  readonly total: number;
+  /** Items per second in `rateUnit` (images/s, batches/s). */
+  readonly rate?: number;
+  readonly rateUnit?: string;
+  readonly etaSeconds?: number;
+}
+
+/** Everything a view needs to draw a run: also what the HTML report embeds. */
+export interface RunSnapshot {
+  readonly runId: string;
+  readonly experiment: string;
+  readonly file?: string;
+  readonly status: RunStatus;
+  readonly backend?: BackendName;
+  readonly progress?: RunProgress;
+  readonly models: readonly ModelSummary[];
+  /** Training curves per model id, end-of-epoch points (and per-batch points while training). */
+  readonly training: Readonly<Record<string, readonly TrainingMetrics[]>>;
+  /** Finished comparisons, and the one in progress as a partial result. */
+  readonly comparisons: readonly ComparisonResult[];
+  readonly partial?: { readonly comparison: string; readonly a: string; readonly b: string; readonly cka: CkaSnapshot };
+  readonly error?: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+}
