@@ -90,6 +90,28 @@ describe('all-pairs CKA against the float64 NumPy reference', () => {
     }
   });
 
+  test('an interrupted run resumes from the accumulator state to the same result', async () => {
+    const options = { kernel: LINEAR, estimator: 'minibatch' as const, batchSize: 32, passes: 2, seed: 4 };
+    const whole = await ckaMatrix(layersA, layersB, options);
+    const controller = new AbortController();
+    let saved: unknown;
+    await assert.rejects(
+      ckaMatrix(layersA, layersB, {
+        ...options,
+        signal: controller.signal,
+        onBatch: (u) => {
+          saved = JSON.parse(JSON.stringify(u.state()));
+          if (u.batchesDone === 7) controller.abort();
+        },
+      }),
+      { name: 'AbortError' },
+    );
+    const resumed = await ckaMatrix(layersA, layersB, { ...options, resumeFrom: saved as never });
+    assert.equal(resumed.batches, whole.batches);
+    assertMatrixClose(resumed.matrix, whole.matrix as number[][], 1e-12, 'resumed');
+    assertMatrixClose(resumed.stderr, whole.stderr as number[][], 1e-12, 'resumed stderr');
+  });
+
   test('worker threads give the same result as the main thread', async () => {
     const backend = await testBackend();
     const engine = await WorkerPoolGramEngine.start(backend.name, 2);

@@ -106,6 +106,25 @@ describe('compareModels', () => {
     for (const pair of comparison.subspaceMatch!) for (const r of pair.results) assert.equal(r.similarity, 1);
   });
 
+  test('an interrupted comparison resumes from its saved state to the same result', async () => {
+    const options = { batchSize: 16, passes: 2, seed: 3, firstPc: true, agreement: true };
+    const whole = await compareModels({ model: modelA, layers: LAYERS }, { model: modelB, layers: LAYERS }, data, options);
+    const controller = new AbortController();
+    let saved: unknown;
+    await assert.rejects(
+      compareModels({ model: modelA, layers: LAYERS }, { model: modelB, layers: LAYERS }, data, { ...options, signal: controller.signal }, (p) => {
+        saved = JSON.parse(JSON.stringify(p.state!()));
+        if (p.step === 5) controller.abort();
+      }),
+      { name: 'AbortError' },
+    );
+    const resumed = await compareModels({ model: modelA, layers: LAYERS }, { model: modelB, layers: LAYERS }, data, { ...options, resumeFrom: saved as never });
+    assertMatrixClose(resumed.cka.matrix, whole.cka.matrix as number[][], 1e-12, 'resumed');
+    assertMatrixClose(resumed.cka.stderr, whole.cka.stderr as number[][], 1e-12, 'resumed stderr');
+    assert.deepEqual(resumed.firstPc, whole.firstPc);
+    assert.deepEqual(resumed.agreement, whole.agreement);
+  });
+
   test('cancel stops between batches; unknown layers are named', async () => {
     const controller = new AbortController();
     let steps = 0;

@@ -22,13 +22,33 @@ export interface PredictionAgreement {
   readonly perExample: { readonly index: number[]; readonly label: number[]; readonly predictedA: number[]; readonly predictedB: number[] };
 }
 
-export class AgreementCounter {
-  private readonly index: number[] = [];
-  private readonly label: number[] = [];
-  private readonly predictedA: number[] = [];
-  private readonly predictedB: number[] = [];
+/** A counter's examples so far, as plain JSON (to resume an interrupted comparison). */
+export interface AgreementState {
+  readonly index: number[];
+  readonly label: number[];
+  readonly predictedA: number[];
+  readonly predictedB: number[];
+}
 
-  constructor(private readonly classNames?: readonly string[]) {}
+export class AgreementCounter {
+  private readonly index: number[];
+  private readonly label: number[];
+  private readonly predictedA: number[];
+  private readonly predictedB: number[];
+
+  constructor(
+    private readonly classNames?: readonly string[],
+    state?: AgreementState,
+  ) {
+    this.index = [...(state?.index ?? [])];
+    this.label = [...(state?.label ?? [])];
+    this.predictedA = [...(state?.predictedA ?? [])];
+    this.predictedB = [...(state?.predictedB ?? [])];
+  }
+
+  toJSON(): AgreementState {
+    return { index: [...this.index], label: [...this.label], predictedA: [...this.predictedA], predictedB: [...this.predictedB] };
+  }
 
   add(indices: ArrayLike<number>, labels: ArrayLike<number> | undefined, predictedA: ArrayLike<number>, predictedB: ArrayLike<number>): void {
     for (let k = 0; k < indices.length; k++) {

@@ -7,12 +7,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InputError } from '../errors.js';
-import { MinibatchCkaAccumulator, type CkaMatrixResult } from '../similarity/accumulator.js';
+import { MinibatchCkaAccumulator, type AccumulatorState, type CkaMatrixResult } from '../similarity/accumulator.js';
 import { batchHsic } from '../similarity/batchHsic.js';
 import { layerBatchStatistics, type CenteredGram } from '../similarity/centeredGrams.js';
 import { LINEAR, type KernelSpec } from '../similarity/kernel.js';
 import { batchSchedule, type BatchPlan } from '../similarity/schedule.js';
-import { AgreementCounter, type PredictionAgreement } from './agreement.js';
+import { AgreementCounter, type AgreementState, type PredictionAgreement } from './agreement.js';
 import { exampleIndices, type EvaluationData } from './evaluationData.js';
 import { planExecution, streamLayerOutputs, type ExecutionPlan } from './layerStream.js';
 import { matchLayerPairs, type LayerPairMatch, type SubspaceMatchRequest } from './layerPairMatch.js';
@@ -33,6 +33,16 @@ export interface CompareModelsOptions {
   readonly agreement?: boolean;
   readonly subspaceMatch?: SubspaceMatchRequest;
   readonly signal?: AbortSignal;
+  /** Continue an interrupted comparison with the same settings from its saved state. */
+  readonly resumeFrom?: CompareState;
+}
+
+/** Everything a comparison has accumulated after some batches, as plain JSON. */
+export interface CompareState {
+  readonly batchesDone: number;
+  readonly accumulator: AccumulatorState;
+  readonly firstPc: { readonly a: PcMeanState; readonly b: PcMeanState };
+  readonly agreement: AgreementState;
 }
 
 export interface CompareProgress {
@@ -43,6 +53,8 @@ export interface CompareProgress {
   readonly imagesPerSecond: number;
   /** The running CKA matrix and its standard errors (cka phase). */
   readonly result?: CkaMatrixResult;
+  /** The state to save so that a rerun can resume after this batch (cka phase). */
+  readonly state?: () => CompareState;
 }
 
 export interface ModelComparison {
@@ -69,12 +81,17 @@ export async function compareModels(
   const same = a.model === b.model && sameList(a.layers, b.layers);
   const runners = [new LayerRunner(a, 'model A'), same ? null : new LayerRunner(b, 'model B')] as const;
   const plans = [...batchSchedule({ examples: data.count, batchSize, passes, seed })];
-  const accumulator = new MinibatchCkaAccumulator(a.layers, b.layers);
-  const pcSums = { a: new PcMean(a.layers.length), b: new PcMean(b.layers.length) };
-  const agreement = new AgreementCounter(data.classNames);
+  const resume = options.resumeFrom;
+  const accumulator = resume ? MinibatchCkaAccumulator.fromJSON(resume.accumulator) : new MinibatchCkaAccumulator(a.layers, b.layers);
+  if (!sameList(accumulator.layersA, a.layers) || !sameList(accumulator.layersB, b.layers)) throw new Error('the saved comparison state is over different layers');
+  const pcSums = { a: new PcMean(a.layers.length, resume?.firstPc.a), b: new PcMean(b.layers.length, resume?.firstPc.b) };
+  const agreement = new AgreementCounter(data.classNames, resume?.agreement);
+  const state = (): CompareState => ({ batchesDone: accumulator.batches, accumulator: accumulator.toJSON(), firstPc: { a: pcSums.a.toJSON(), b: pcSums.b.toJSON() }, agreement: agreement.toJSON() });
   const started = performance.now();
+  const skipped = resume?.batchesDone ?? 0;
 
   for (const [step, plan] of plans.entries()) {
+    if (step < skipped) continue;
     options.signal?.throwIfAborted();
     const input = tf.tensor(data.inputs(plan.examples), [batchExamples(plan), ...data.exampleShape]);
     try {
@@ -88,7 +105,8 @@ export async function compareModels(
       input.dispose();
     }
     const seconds = (performance.now() - started) / 1000;
-    await onProgress?.({ phase: 'cka', pass: plan.pass, step: step + 1, total: plans.length, imagesPerSecond: ((step + 1) * batchSize) / seconds, result: accumulator.result() });
+    const imagesPerSecond = ((step + 1 - skipped) * batchSize) / seconds;
+    await onProgress?.({ phase: 'cka', pass: plan.pass, step: step + 1, total: plans.length, imagesPerSecond, result: accumulator.result(), state });
   }
 
   const subspaceMatch = options.subspaceMatch
@@ -143,12 +161,20 @@ class LayerRunner {
   }
 }
 
+export interface PcMeanState {
+  readonly sums: number[];
+  readonly counts: number[];
+}
+
 class PcMean {
   private readonly sums: Float64Array;
   private readonly counts: Float64Array;
-  constructor(size: number) {
-    this.sums = new Float64Array(size);
-    this.counts = new Float64Array(size);
+  constructor(size: number, state?: PcMeanState) {
+    this.sums = state ? Float64Array.from(state.sums) : new Float64Array(size);
+    this.counts = state ? Float64Array.from(state.counts) : new Float64Array(size);
+  }
+  toJSON(): PcMeanState {
+    return { sums: Array.from(this.sums), counts: Array.from(this.counts) };
   }
   add(values: readonly (number | null | undefined)[]): void {
     values.forEach((v, i) => {

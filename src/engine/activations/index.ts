@@ -3,3 +3,4 @@ export * from './evaluationData.js';
 export * from './agreement.js';
 export * from './layerStream.js';
 export * from './layerPairMatch.js';
+export * from './datasetEvaluation.js';

@@ -7,7 +7,7 @@
  * minibatch estimate over a single batch is exactly debiased CKA.
  */
 import { InputError } from '../errors.js';
-import { MinibatchCkaAccumulator, type CkaMatrixResult } from './accumulator.js';
+import { MinibatchCkaAccumulator, type AccumulatorState, type CkaMatrixResult } from './accumulator.js';
 import { batchHsic } from './batchHsic.js';
 import type { Centering } from './centeredGrams.js';
 import { assertUnbiasedBatchSize } from './centering.js';
@@ -31,6 +31,8 @@ export interface CkaMatrixOptions {
   readonly onBatch?: (update: CkaBatchUpdate) => void | Promise<void>;
   /** Cancels between batches; the promise then rejects with an AbortError. */
   readonly signal?: AbortSignal;
+  /** Continue an interrupted run with the same settings from its accumulator state. */
+  readonly resumeFrom?: AccumulatorState;
 }
 
 export interface CkaBatchUpdate {
@@ -38,6 +40,8 @@ export interface CkaBatchUpdate {
   readonly batchesDone: number;
   readonly totalBatches: number;
   readonly result: CkaMatrixResult;
+  /** The accumulator's state after this batch, for resuming. */
+  readonly state: () => AccumulatorState;
 }
 
 export interface CkaMatrixOutput extends CkaMatrixResult {
@@ -71,17 +75,20 @@ export async function ckaMatrix(
   if (centering === 'unbiased') assertUnbiasedBatchSize(batchSize, minibatch ? `batch size ${batchSize}` : `the evaluation set (${examples} examples)`);
 
   const engine = options.engine ?? new InProcessGramEngine();
-  const accumulator = new MinibatchCkaAccumulator(layersA.map((l) => l.name), layersB.map((l) => l.name));
+  const accumulator = options.resumeFrom
+    ? MinibatchCkaAccumulator.fromJSON(options.resumeFrom)
+    : new MinibatchCkaAccumulator(layersA.map((l) => l.name), layersB.map((l) => l.name));
+  const skipped = accumulator.batches;
   const degenerate = new Map<string, string>();
   try {
-    for (const plan of plans) {
+    for (const plan of plans.slice(skipped)) {
       options.signal?.throwIfAborted();
       const gramsA = await engine.grams(layersA.map((l) => sliceBatch(l, plan.examples)), options.kernel, centering);
       const gramsB = sameLayers ? 'same' : await engine.grams(layersB.map((l) => sliceBatch(l, plan.examples)), options.kernel, centering);
       noteDegenerate(degenerate, 'model A', layersA, gramsA);
       if (gramsB !== 'same') noteDegenerate(degenerate, 'model B', layersB, gramsB);
       accumulator.add(batchHsic(gramsA, gramsB, batchSize, centering));
-      await options.onBatch?.({ pass: plan.pass, batchesDone: accumulator.batches, totalBatches: plans.length, result: accumulator.result() });
+      await options.onBatch?.({ pass: plan.pass, batchesDone: accumulator.batches, totalBatches: plans.length, result: accumulator.result(), state: () => accumulator.toJSON() });
     }
   } finally {
     if (!options.engine) await engine.close();
