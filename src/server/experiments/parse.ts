@@ -16,6 +16,8 @@ export interface ParsedExperimentFile {
   /** The parsed file when it is valid against the schema, else null. */
   readonly file: ExperimentFile | null;
   readonly issues: ValidationIssue[];
+  /** The syntax tree, for locating later issues in the text. */
+  readonly root?: Node;
 }
 
 export function parseExperimentText(text: string): ParsedExperimentFile {
@@ -26,9 +28,9 @@ export function parseExperimentText(text: string): ParsedExperimentFile {
     return { file: null, issues: syntaxErrors.map((e) => syntaxIssue(text, e)) };
   }
   const value = nodeValue(root);
-  if (validateSchema(value)) return { file: value, issues: [] };
+  if (validateSchema(value)) return { file: value, issues: [], root };
   const issues = readableErrors(validateSchema.errors ?? [], value).map((e) => locate(root, e));
-  return { file: null, issues: dedupe(issues).sort((x, y) => (x.offset ?? 0) - (y.offset ?? 0)) };
+  return { file: null, issues: dedupe(issues).sort((x, y) => (x.offset ?? 0) - (y.offset ?? 0)), root };
 }
 
 function syntaxIssue(text: string, error: ParseError): ValidationIssue {
@@ -188,6 +190,12 @@ export function formatPath(segments: readonly (string | number)[]): string {
   return segments
     .map((s, i) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(s) ? `${i ? '.' : ''}${s}` : `[${JSON.stringify(s)}]`))
     .join('');
+}
+
+/** An issue at a JSON path, located in the text when the path exists there. */
+export function issueAt(root: Node | undefined, segments: readonly (string | number)[], message: string, severity: ValidationIssue['severity'] = 'error'): ValidationIssue {
+  const issue = root ? locate(root, { segments: [...segments], message }) : { path: formatPath(segments), message: `${formatPath(segments) || 'file'}: ${message}`, severity };
+  return { ...issue, severity };
 }
 
 function locate(root: Node, error: PathedError): ValidationIssue {

@@ -1,0 +1,101 @@
+/**
+ * Checks a schema-valid experiment file for what a schema cannot say: references to models
+ * that exist, architectures that parse, files that exist, measures that fit the models.
+ */
+import { stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Node } from 'jsonc-parser';
+import { isInputError } from '../../engine/errors.js';
+import { parseArchitecture } from '../../engine/models/index.js';
+import { isActivationsModel, isSavedModel, isTrainedModel, type Experiment, type ExperimentFile, type ValidationIssue } from '../../protocol/experiment.js';
+import { issueAt, parseExperimentText } from './parse.js';
+
+/** Resolves a path written in an experiment file against the file's folder. */
+export function resolveAgainst(filePath: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(dirname(filePath), path);
+}
+
+async function exists(path: string, kind: 'file' | 'directory' | 'either'): Promise<boolean> {
+  try {
+    const s = await stat(path);
+    return kind === 'either' || (kind === 'file' ? s.isFile() : s.isDirectory());
+  } catch {
+    return false;
+  }
+}
+
+/** Where a saved TensorFlow.js model's model.json is, given its path or its folder; null if absent. */
+export async function savedModelJson(path: string): Promise<string | null> {
+  if (await exists(path, 'file')) return path;
+  const inside = join(path, 'model.json');
+  return (await exists(inside, 'file')) ? inside : null;
+}
+
+export function comparisonName(comparison: Experiment['comparisons'][number]): string {
+  return comparison.name ?? `${comparison.a}-vs-${comparison.b}`;
+}
+
+export async function experimentSemanticIssues(file: ExperimentFile, filePath: string, root?: Node): Promise<ValidationIssue[]> {
+  const issues: ValidationIssue[] = [];
+  const seenExperiments = new Set<string>();
+  for (const [e, experiment] of file.experiments.entries()) {
+    const at = (segments: (string | number)[], message: string, severity: ValidationIssue['severity'] = 'error') => issues.push(issueAt(root, ['experiments', e, ...segments], message, severity));
+    if (seenExperiments.has(experiment.name)) at(['name'], `another experiment is already named '${experiment.name}'`);
+    seenExperiments.add(experiment.name);
+    await checkModels(experiment, filePath, at);
+    checkComparisons(experiment, at);
+  }
+  return issues;
+}
+
+type Reporter = (segments: (string | number)[], message: string, severity?: ValidationIssue['severity']) => void;
+
+async function checkModels(experiment: Experiment, filePath: string, at: Reporter): Promise<void> {
+  for (const [id, entry] of Object.entries(experiment.models)) {
+    if (isTrainedModel(entry)) {
+      try {
+        parseArchitecture(entry.architecture);
+      } catch (error) {
+        if (!isInputError(error)) throw error;
+        at(['models', id, 'architecture'], error.message);
+      }
+    } else if (isSavedModel(entry)) {
+      const path = resolveAgainst(filePath, entry.path);
+      if (!(await savedModelJson(path))) at(['models', id, 'path'], `no TensorFlow.js model at ${path} (expected its model.json or the folder holding it)`);
+    } else if (isActivationsModel(entry)) {
+      const path = resolveAgainst(filePath, entry.activations);
+      if (!(await exists(path, 'file'))) at(['models', id, 'activations'], `no such file: ${path}`);
+    }
+  }
+}
+
+function checkComparisons(experiment: Experiment, at: Reporter): void {
+  const ids = Object.keys(experiment.models);
+  const names = new Set<string>();
+  experiment.comparisons.forEach((comparison, c) => {
+    const name = comparisonName(comparison);
+    if (names.has(name)) at(['comparisons', c, comparison.name ? 'name' : 'b'], `another comparison is already named '${name}': give this one a "name"`);
+    names.add(name);
+    for (const side of ['a', 'b'] as const) {
+      if (!experiment.models[comparison[side]]) at(['comparisons', c, side], `unknown model '${comparison[side]}': expected one of ${ids.map((i) => `'${i}'`).join(', ')}`);
+    }
+    const [a, b] = [experiment.models[comparison.a], experiment.models[comparison.b]];
+    if (!a || !b) return;
+    const activations = [a, b].filter(isActivationsModel).length;
+    if (activations === 1) at(['comparisons', c], 'an activations file can only be compared with another activations file (a model would need the same examples run through it)');
+    if (activations === 2) {
+      if (comparison.subspaceMatch) at(['comparisons', c, 'subspaceMatch'], 'subspace match of activation files is not run here: use `repsim match` on the files', 'warning');
+      if (comparison.agreement === true) at(['comparisons', c, 'agreement'], 'activation files carry no predictions: agreement is skipped', 'warning');
+    } else if (comparison.estimator && comparison.estimator !== 'minibatch') {
+      at(['comparisons', c, 'estimator'], `comparisons of models stream minibatches: '${comparison.estimator}' applies to activation files only; expected "minibatch"`);
+    }
+  });
+}
+
+/** Schema and semantic checks together, as the server's `validate` request and `run` use them. */
+export async function validateExperimentText(text: string, filePath: string): Promise<{ file: ExperimentFile | null; issues: ValidationIssue[] }> {
+  const parsed = parseExperimentText(text);
+  if (!parsed.file) return parsed;
+  const issues = await experimentSemanticIssues(parsed.file, filePath, parsed.root);
+  return { file: issues.some((i) => i.severity === 'error') ? null : parsed.file, issues };
+}
