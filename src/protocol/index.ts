@@ -2,10 +2,14 @@
  * Messages shared by the extension, the compute server and the webview: one source of truth.
  * The server speaks JSON-RPC 2.0 over stdio (vscode-jsonrpc), like a language server.
  */
-import { RequestType, RequestType0, NotificationType } from 'vscode-jsonrpc';
-import type { BackendReport, BackendName } from '../engine/backend/index.js';
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { BackendName, BackendReport } from '../engine/backend/index.js';
+import type { ValidationIssue } from './experiment.js';
+import type { CkaSnapshot, ComparisonResult, RunProgress, RunSnapshot, RunStatus, TrainingMetrics } from './results.js';
 
 export type { BackendReport, BackendName };
+export * from './experiment.js';
+export * from './results.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -13,6 +17,10 @@ export interface InitializeParams {
   readonly protocolVersion: number;
   /** 'auto' for the fastest that loads, or a backend to force. */
   readonly backend?: BackendName | 'auto';
+  /** The workspace cache (trained models, partial results); default: `.repsim` beside each experiment file. */
+  readonly cacheDirectory?: string;
+  /** Where datasets are read from and downloaded to, unless an experiment names its own. */
+  readonly dataDirectory?: string;
 }
 
 export interface InitializeResult {
@@ -26,13 +34,49 @@ export interface InitializeResult {
   };
 }
 
+export interface ValidateParams {
+  /** The file's text (possibly unsaved) and its path (relative paths resolve against it). */
+  readonly text: string;
+  readonly filePath: string;
+}
+
+export interface RunParams {
+  readonly filePath: string;
+  /** One experiment by name; all of the file's experiments when absent. */
+  readonly experiment?: string;
+  readonly outDir?: string;
+}
+
+export interface RunInfo {
+  readonly runId: string;
+  readonly experiment: string;
+  readonly filePath: string;
+  readonly status: RunStatus;
+  readonly error?: string;
+}
+
 export interface LogParams {
   readonly level: 'info' | 'warning' | 'error';
   readonly message: string;
+  readonly runId?: string;
 }
 
 export const Initialize = new RequestType<InitializeParams, InitializeResult, void>('repsim/initialize');
+export const Validate = new RequestType<ValidateParams, { issues: ValidationIssue[] }, void>('repsim/validate');
+/** Queues the experiment(s); answers at once with their run ids. */
+export const Run = new RequestType<RunParams, { runs: RunInfo[] }, void>('repsim/run');
+export const Cancel = new RequestType<{ runId: string }, { cancelled: boolean }, void>('repsim/cancel');
+export const ListRuns = new RequestType0<{ runs: RunInfo[] }, void>('repsim/listRuns');
+export const GetResults = new RequestType<{ runId: string }, RunSnapshot | null, void>('repsim/getResults');
 /** Stops accepting work; the client then sends Exit (as in the Language Server Protocol). */
 export const Shutdown = new RequestType0<void, void>('repsim/shutdown');
 export const Exit = new NotificationType<void>('repsim/exit');
+
+export const RunStatusChanged = new NotificationType<RunInfo>('repsim/runStatus');
+export const Progress = new NotificationType<{ runId: string; progress: RunProgress }>('repsim/progress');
+export const PartialResult = new NotificationType<{ runId: string; comparison: string; a: string; b: string; cka: CkaSnapshot }>('repsim/partialResult');
+export const ComparisonDone = new NotificationType<{ runId: string; result: ComparisonResult }>('repsim/comparisonDone');
+export const Training = new NotificationType<{ runId: string; metrics: TrainingMetrics }>('repsim/training');
 export const Log = new NotificationType<LogParams>('repsim/log');
+export const Done = new NotificationType<{ runId: string; snapshot: RunSnapshot }>('repsim/done');
+export const Failed = new NotificationType<{ runId: string; error: string; cancelled: boolean; snapshot: RunSnapshot | null }>('repsim/failed');

@@ -16,7 +16,7 @@ import {
   type ImageSplit,
   type LoadProgress,
 } from '../../src/engine/data/index.js';
-import { findPackageRoot } from '../../src/engine/data/packageRoot.js';
+import { findPackageRoot } from '../../src/engine/packageRoot.js';
 import {
   CIFAR_BATCH_NAMES,
   FASHION_FILE_NAMES,

@@ -9,7 +9,7 @@ import { ensureDirectory, isFile, readInputFile } from './cache.js';
 import { downloadFile, joinUrl } from './download.js';
 import { splitFromIdx } from './idx.js';
 import { computeNormalization } from './normalize.js';
-import { findPackageRoot } from './packageRoot.js';
+import { findPackageRoot } from '../packageRoot.js';
 import type { DatasetName, ImageDataset, ImageSplit, LoadOptions } from './types.js';
 
 export const FASHION_MNIST_CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;

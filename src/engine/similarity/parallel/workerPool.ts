@@ -2,25 +2,16 @@
  * Splits each batch's gram work over worker threads, balancing by cost (n²·features,
  * largest first onto the least-loaded worker), and puts the results back in layer order.
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../../backend/index.js';
 import { InputError } from '../../errors.js';
+import { bundledScript } from '../../packageRoot.js';
 import type { CenteredGram, Centering, LayerBatch } from '../centeredGrams.js';
 import { gramCost } from '../centeredGrams.js';
 import type { GramEngine } from '../gramEngine.js';
 import type { KernelSpec } from '../kernel.js';
 import type { GramRequest, GramResponse, GramWorkerData, GramWorkerReady } from './messages.js';
-
-/** The bundled worker: beside the bundle in dist/, or dist/ at the package root from sources. */
-function workerScript(): string {
-  const candidates = [join(__dirname, 'gram-worker.js'), join(__dirname, '..', '..', '..', '..', 'dist', 'gram-worker.js')];
-  const found = candidates.find((path) => existsSync(path));
-  if (!found) throw new Error(`gram worker bundle not found (looked in ${candidates.join(', ')}): run 'npm run build'`);
-  return found;
-}
 
 interface PendingRequest {
   resolve(grams: readonly CenteredGram[]): void;
@@ -96,7 +87,7 @@ export class WorkerPoolGramEngine implements GramEngine {
   }
 
   static async start(backend: BackendName, threads = availableParallelism()): Promise<WorkerPoolGramEngine> {
-    const script = workerScript();
+    const script = bundledScript('gram-worker.js');
     const workerData: GramWorkerData = { backend };
     const workers = Array.from({ length: Math.max(1, threads) }, () => new GramWorker(new Worker(script, { workerData })));
     try {

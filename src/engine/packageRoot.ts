@@ -3,7 +3,7 @@
  * dataset). Found by walking up from this module, which works both from `src/` (tsx) and from
  * the esbuild bundle in `dist/`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const PACKAGE_NAME = 'repsim';
@@ -23,4 +23,15 @@ export function findPackageRoot(start: string = __dirname): string {
     }
     if (dirname(dir) === dir) throw new Error(`cannot find the ${PACKAGE_NAME} package.json above ${start}`);
   }
+}
+
+/** A bundled entry point in dist/ (the server, the gram worker); built by `npm run build`. */
+export function bundledScript(fileName: string): string {
+  const path = join(findPackageRoot(), 'dist', fileName);
+  try {
+    statSync(path);
+  } catch {
+    throw new Error(`${path} is missing: run 'npm run build'`);
+  }
+  return path;
 }

@@ -1,0 +1,146 @@
+/** The server's JSON-RPC methods over one connection. */
+import { dirname, join } from 'node:path';
+import type { MessageConnection } from 'vscode-jsonrpc';
+import { formatBackendReport, initBackend, type BackendReport } from '../engine/backend/index.js';
+import { isInputError } from '../engine/errors.js';
+import {
+  Cancel,
+  ComparisonDone,
+  Done,
+  Exit,
+  Failed,
+  GetResults,
+  Initialize,
+  ListRuns,
+  Log,
+  PartialResult,
+  Progress,
+  PROTOCOL_VERSION,
+  Run,
+  RunStatusChanged,
+  Shutdown,
+  Training,
+  Validate,
+  type InitializeParams,
+  type RunInfo,
+  type RunSnapshot,
+} from '../protocol/index.js';
+import { WorkspaceCache } from './cache/workspaceCache.js';
+import { validateExperimentText } from './experiments/semantics.js';
+import { loadReportAssets, renderReportHtml } from './report/html.js';
+import { ExperimentRun, loadExperiment } from './runs/experimentRunner.js';
+import { RunQueue, type QueuedRun } from './runs/runQueue.js';
+
+export const SERVER_VERSION = '0.1.0';
+
+interface RunRecord {
+  readonly experiment: string;
+  readonly filePath: string;
+  run?: ExperimentRun;
+}
+
+export class ComputeServer {
+  private settings: InitializeParams | undefined;
+  private backend: BackendReport | undefined;
+  private shuttingDown = false;
+  private readonly records = new Map<string, RunRecord>();
+  private readonly queue = new RunQueue<RunSnapshot>((run) => this.connection.sendNotification(RunStatusChanged, this.info(run)));
+
+  constructor(
+    private readonly connection: MessageConnection,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  listen(): void {
+    const c = this.connection;
+    c.onRequest(Initialize, (params) => this.initialize(params));
+    c.onRequest(Validate, async ({ text, filePath }) => ({ issues: (await validateExperimentText(text, filePath)).issues }));
+    c.onRequest(Run, async (params) => {
+      this.requireInitialized();
+      const experiments = await loadExperiment(params.filePath, params.experiment).catch((error) => {
+        throw isInputError(error) ? new Error(error.message) : error;
+      });
+      return { runs: experiments.map((e) => this.info(this.enqueue(params.filePath, e.name, params.outDir))) };
+    });
+    c.onRequest(Cancel, ({ runId }) => ({ cancelled: this.queue.cancel(runId) }));
+    c.onRequest(ListRuns, () => ({ runs: this.queue.list().map((r) => this.info(r)) }));
+    c.onRequest(GetResults, ({ runId }) => {
+      const run = this.queue.get(runId);
+      return run?.result ?? this.records.get(runId)?.run?.snapshot() ?? null;
+    });
+    c.onRequest(Shutdown, () => {
+      this.shuttingDown = true;
+      for (const run of this.queue.list()) this.queue.cancel(run.id);
+    });
+    c.onNotification(Exit, () => process.exit(this.shuttingDown ? 0 : 1));
+  }
+
+  private async initialize(params: InitializeParams) {
+    if (params.protocolVersion !== PROTOCOL_VERSION) {
+      throw new Error(`protocol version ${params.protocolVersion} is not supported (server speaks ${PROTOCOL_VERSION})`);
+    }
+    this.settings = params;
+    this.backend = await initBackend(params.backend ?? 'auto');
+    this.log(formatBackendReport(this.backend));
+    return {
+      protocolVersion: PROTOCOL_VERSION,
+      serverVersion: SERVER_VERSION,
+      backend: this.backend,
+      capabilities: { measures: ['cka', 'subspace-match', 'first-pc', 'agreement'], estimators: ['minibatch', 'biased', 'debiased'], kernels: ['linear', 'rbf'] },
+    };
+  }
+
+  private requireInitialized(): BackendReport {
+    if (!this.backend) throw new Error('the server is not initialized: send repsim/initialize first');
+    return this.backend;
+  }
+
+  private info(run: QueuedRun<RunSnapshot>): RunInfo {
+    const record = this.records.get(run.id);
+    return { runId: run.id, experiment: record?.experiment ?? run.label, filePath: record?.filePath ?? '', status: run.status, error: run.error };
+  }
+
+  private enqueue(filePath: string, experiment: string, outDir?: string): QueuedRun<RunSnapshot> {
+    const backend = this.requireInitialized();
+    const cache = new WorkspaceCache(this.settings?.cacheDirectory ?? join(dirname(filePath), '.repsim'));
+    const queued = this.queue.enqueue(experiment, async (signal, self) => {
+      const notify = this.connection.sendNotification.bind(this.connection);
+      const runId = self.id;
+      const run = new ExperimentRun({
+        runId,
+        filePath,
+        experiment,
+        outDir,
+        dataDir: this.settings?.dataDirectory,
+        cache,
+        backend,
+        signal,
+        renderReport: async (snapshot) => renderReportHtml(snapshot, await loadReportAssets()),
+        events: {
+          progress: (progress) => void notify(Progress, { runId, progress }),
+          partial: (comparison, a, b, cka) => void notify(PartialResult, { runId, comparison, a, b, cka }),
+          comparison: (result) => void notify(ComparisonDone, { runId, result }),
+          training: (metrics) => void notify(Training, { runId, metrics }),
+          log: (level, message) => {
+            this.log(`${runId}: ${message}`);
+            void notify(Log, { level, message, runId });
+          },
+        },
+      });
+      this.records.get(runId)!.run = run;
+      try {
+        const snapshot = await run.execute();
+        void notify(Done, { runId, snapshot });
+        return snapshot;
+      } catch (error) {
+        const cancelled = signal.aborted || (error as Error)?.name === 'AbortError';
+        const message = cancelled ? 'cancelled' : String((error as Error)?.message ?? error);
+        if (!cancelled && !isInputError(error)) this.log(`${runId}: ${(error as Error)?.stack ?? message}`);
+        void notify(Failed, { runId, error: message, cancelled, snapshot: run.snapshot() });
+        throw error;
+      }
+    });
+    this.records.set(queued.id, { experiment, filePath });
+    return queued;
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * Runs one experiment of an experiment file: data, then each model a comparison needs (trained
+ * or reused, loaded, or read), then each comparison, writing results as they arrive. A run that
+ * is cancelled or fails keeps every comparison it finished, on disk and in its snapshot.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { BackendReport } from '../../engine/backend/index.js';
+import { loadDataset, type ImageDataset } from '../../engine/data/index.js';
+import { InputError } from '../../engine/errors.js';
+import type { Experiment } from '../../protocol/experiment.js';
+import type { CkaSnapshot, ComparisonResult, ModelSummary, RunProgress, RunSnapshot, RunStatus, TrainingMetrics } from '../../protocol/results.js';
+import type { WorkspaceCache } from '../cache/workspaceCache.js';
+import { comparisonName, resolveAgainst, validateExperimentText } from '../experiments/semantics.js';
+import { ResultWriter } from '../output/resultFiles.js';
+import { obtainModel, type ObtainedModel } from './obtainModels.js';
+import { runComparison } from './runComparison.js';
+
+export interface RunEvents {
+  progress(progress: RunProgress): void;
+  partial(comparison: string, a: string, b: string, cka: CkaSnapshot): void;
+  comparison(result: ComparisonResult): void;
+  training(metrics: TrainingMetrics): void;
+  log(level: 'info' | 'warning' | 'error', message: string): void;
+}
+
+export interface ExperimentRunRequest {
+  readonly runId: string;
+  readonly filePath: string;
+  readonly experiment: string;
+  /** Results folder; default: the experiment's `output`, else repsim-results/<name> beside the file. */
+  readonly outDir?: string;
+  /** Default data folder for datasets (the `repsim.dataDirectory` setting, `--data-dir`). */
+  readonly dataDir?: string;
+  readonly cache: WorkspaceCache;
+  readonly backend: BackendReport;
+  readonly signal: AbortSignal;
+  readonly events: RunEvents;
+  /** Renders the HTML report; absent when report assets are unavailable. */
+  readonly renderReport?: (snapshot: RunSnapshot) => Promise<string>;
+}
+
+/** Reads and validates the file, then returns the named experiment (InputError if invalid). */
+export async function loadExperiment(filePath: string, name?: string): Promise<Experiment[]> {
+  let text: string;
+  try {
+    text = await readFile(filePath, 'utf8');
+  } catch (error) {
+    throw new InputError(`${filePath}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, filePath);
+  }
+  const { file, issues } = await validateExperimentText(text, filePath);
+  const errors = issues.filter((i) => i.severity === 'error');
+  if (!file || errors.length) throw new InputError(`${filePath}: ${errors.map((i) => i.message).join('; ')}`, filePath);
+  if (name === undefined) return [...file.experiments];
+  const found = file.experiments.find((e) => e.name === name);
+  if (!found) throw new InputError(`${filePath}: no experiment named '${name}' (it has: ${file.experiments.map((e) => e.name).join(', ')})`, name);
+  return [found];
+}
+
+export function defaultOutputDirectory(filePath: string, experiment: Experiment): string {
+  return experiment.output ? resolveAgainst(filePath, experiment.output) : join(dirname(filePath), 'repsim-results', experiment.name);
+}
+
+export class ExperimentRun {
+  private status: RunStatus = 'running';
+  private progress: RunProgress | undefined;
+  private readonly models = new Map<string, ModelSummary>();
+  private readonly training: Record<string, TrainingMetrics[]> = {};
+  private readonly comparisons: ComparisonResult[] = [];
+  private partial: RunSnapshot['partial'];
+  private error: string | undefined;
+  private readonly startedAt = new Date().toISOString();
+  private finishedAt: string | undefined;
+  private experimentName: string;
+
+  constructor(private readonly request: ExperimentRunRequest) {
+    this.experimentName = request.experiment;
+  }
+
+  snapshot(): RunSnapshot {
+    return {
+      runId: this.request.runId,
+      experiment: this.experimentName,
+      file: this.request.filePath,
+      status: this.status,
+      backend: this.request.backend.name,
+      progress: this.progress,
+      models: [...this.models.values()],
+      training: this.training,
+      comparisons: [...this.comparisons],
+      partial: this.partial,
+      error: this.error,
+      startedAt: this.startedAt,
+      finishedAt: this.finishedAt,
+    };
+  }
+
+  async execute(): Promise<RunSnapshot> {
+    const { request } = this;
+    const [experiment] = await loadExperiment(request.filePath, request.experiment);
+    const writer = new ResultWriter(request.outDir ?? defaultOutputDirectory(request.filePath, experiment));
+    await writer.prepare();
+    await request.cache.ensure();
+    try {
+      await this.compareAll(experiment, writer);
+      this.status = 'done';
+    } catch (error) {
+      const cancelled = request.signal.aborted || (error as Error)?.name === 'AbortError';
+      this.status = cancelled ? 'cancelled' : 'failed';
+      this.error = cancelled ? 'cancelled' : String((error as Error)?.message ?? error);
+      throw error;
+    } finally {
+      this.finishedAt = new Date().toISOString();
+      this.partial = undefined;
+      await this.writeRunFiles(writer);
+    }
+    return this.snapshot();
+  }
+
+  private async writeRunFiles(writer: ResultWriter): Promise<void> {
+    const snapshot = this.snapshot();
+    let report: string | undefined;
+    try {
+      report = await this.request.renderReport?.(snapshot);
+    } catch (error) {
+      this.request.events.log('warning', `the HTML report could not be drawn: ${(error as Error).message}`);
+    }
+    const files = await writer.writeRun(snapshot, report);
+    this.request.events.log('info', `results in ${writer.directory} (${files.map((f) => basename(f)).join(', ')})`);
+  }
+
+  private setProgress(progress: RunProgress): void {
+    this.progress = progress;
+    this.request.events.progress(progress);
+  }
+
+  private async compareAll(experiment: Experiment, writer: ResultWriter): Promise<void> {
+    const { request } = this;
+    const data = { ...experiment.data, dataDir: experiment.data?.dataDir ? resolveAgainst(request.filePath, experiment.data.dataDir) : request.dataDir };
+    let datasetPromise: Promise<ImageDataset> | undefined;
+    const dataset = () =>
+      (datasetPromise ??= loadDataset(data.dataset ?? 'fashion-mnist-subset', {
+        dataDir: data.dataDir,
+        download: data.download ?? true,
+        signal: request.signal,
+        onProgress: (p) => this.setProgress({ phase: 'data', label: `${p.phase} ${basename(p.file)}`, step: p.done, total: p.total, rateUnit: p.phase === 'read' ? 'files' : 'bytes' }),
+      }));
+    const obtained = new Map<string, Promise<ObtainedModel>>();
+    const model = (id: string) => {
+      let pending = obtained.get(id);
+      if (!pending) {
+        pending = obtainModel(id, experiment.models[id], {
+          filePath: request.filePath,
+          data,
+          dataset,
+          cache: request.cache,
+          backend: request.backend,
+          signal: request.signal,
+          onTraining: (metrics) => {
+            (this.training[id] ??= []).push(metrics);
+            request.events.training(metrics);
+          },
+          onProgress: (label, step, total, rate, perStep) => this.setProgress({ phase: 'train', label, step, total, rate, rateUnit: 'images/s', etaSeconds: eta(step, total, rate, perStep) }),
+          log: (message) => request.events.log('info', message),
+        }).then((m) => {
+          this.models.set(id, m.summary);
+          return m;
+        });
+        obtained.set(id, pending);
+      }
+      return pending;
+    };
+
+    for (const [index, spec] of experiment.comparisons.entries()) {
+      request.signal.throwIfAborted();
+      const name = comparisonName(spec);
+      const [a, b] = [await model(spec.a), await model(spec.b)];
+      const batchSize = spec.batchSize ?? 256;
+      const result = await runComparison(a, b, {
+        name,
+        spec,
+        data,
+        dataset,
+        cache: request.cache,
+        signal: request.signal,
+        log: (message) => request.events.log('info', message),
+        onPartial: async (cka) => {
+          this.partial = { comparison: name, a: spec.a, b: spec.b, cka };
+          request.events.partial(name, spec.a, spec.b, cka);
+          await writer.writePartial(name, cka);
+        },
+        onProgress: (phase, step, total, rate, rateUnit) =>
+          this.setProgress({
+            phase,
+            label: `${phase === 'compare' ? 'comparing' : 'subspace match'} ${name} (${index + 1}/${experiment.comparisons.length})`,
+            step,
+            total,
+            rate,
+            rateUnit,
+            etaSeconds: eta(step, total, rate, rateUnit === 'images/s' ? batchSize : 1),
+          }),
+      });
+      for (const warning of result.warnings) request.events.log('warning', `${name}: ${warning}`);
+      this.comparisons.push(result);
+      this.partial = undefined;
+      await writer.writeComparison(result);
+      request.events.comparison(result);
+    }
+  }
+}
+
+/** Seconds left at `rate` items/s, where one step is `perStep` items (1 when rate counts steps). */
+function eta(step: number, total: number, rate: number, perStep: number): number | undefined {
+  if (!(rate > 0) || total <= 0) return undefined;
+  return ((total - step) * (perStep || 1)) / rate;
+}
