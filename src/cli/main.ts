@@ -6,6 +6,7 @@ import { formatBackendReport, initBackend, isBackendName, BACKEND_NAMES, type Ba
 import { isInputError } from '../engine/errors.js';
 import { CKA_USAGE, runCka } from './commands/cka.js';
 import { MATCH_USAGE, runMatch } from './commands/match.js';
+import { RUN_USAGE, runExperimentFile } from './commands/run.js';
 import type { CommandContext } from './options.js';
 
 const VERSION = '0.1.0';
@@ -15,6 +16,8 @@ const USAGE = `repsim ${VERSION} — do these two networks learn the same things
 Usage: repsim <command> [options]
 
 Commands:
+${RUN_USAGE.replace(/^/gm, '  ')}
+
 ${CKA_USAGE.replace(/^/gm, '  ')}
 
 ${MATCH_USAGE.replace(/^/gm, '  ')}
@@ -28,6 +31,7 @@ Global options:
   --help, --version`;
 
 const COMMANDS: Record<string, (argv: string[], context: CommandContext) => Promise<void>> = {
+  run: runExperimentFile,
   cka: runCka,
   match: runMatch,
   backend: async (_argv, context) => context.print(formatBackendReport(await context.backend())),
@@ -76,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const context: CommandContext = {
       backend: () => initBackend(backend),
+      requestedBackend: backend,
       print: (text) => process.stdout.write(`${text}\n`),
       log: (text) => (quiet ? undefined : process.stderr.write(`repsim: ${text}\n`)),
       warn: (text) => process.stderr.write(`repsim: warning: ${text}\n`),

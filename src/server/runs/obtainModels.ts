@@ -10,7 +10,7 @@ import type { BackendReport } from '../../engine/backend/index.js';
 import type { ImageDataset } from '../../engine/data/index.js';
 import { architectureName, buildModel, parseArchitecture } from '../../engine/models/index.js';
 import type { LayerActivations } from '../../engine/similarity/layers.js';
-import { datasetTrainingData, loadLayersModelFromPath, saveLayersModel, trainModel, type EpochSummary, type LearningRateSchedule, type TrainConfigInput } from '../../engine/train/index.js';
+import { datasetTrainingData, hasTrainingCheckpoint, loadLayersModelFromPath, resumeTraining, saveLayersModel, trainModel, type EpochSummary, type TrainOptions, type LearningRateSchedule, type TrainConfigInput } from '../../engine/train/index.js';
 import { isActivationsModel, isSavedModel, type DataSpec, type ModelEntry, type TrainingSpec } from '../../protocol/experiment.js';
 import type { ModelSummary, TrainingMetrics } from '../../protocol/results.js';
 import { loadActivations } from '../../cli/activations.js';
@@ -19,6 +19,7 @@ import { resolveAgainst } from '../experiments/semantics.js';
 
 /** Bumped when a change to training makes cached models stale. */
 const TRAINING_FORMAT = 1;
+const CHECKPOINT_EVERY_STEPS = 10;
 
 export type ObtainedModel =
   | { readonly kind: 'layers'; readonly model: tfl.LayersModel; readonly key: string; readonly summary: ModelSummary }
@@ -118,19 +119,30 @@ async function trainOrReuse(id: string, entry: Extract<ModelEntry, { architectur
     }
   }
 
-  const model = buildModel(spec, { inputShape, numClasses: dataset.classNames.length, seed });
-  context.log(`${id}: training ${architectureName(spec)} (seed ${seed}, ${model.countParams().toLocaleString('en-US')} parameters) for ${config.epochs} epochs`);
-  const result = await trainModel(model, datasetTrainingData(dataset), config, {
+  const checkpointDirectory = join(directory, 'checkpoint');
+  const options: TrainOptions = {
     signal: context.signal,
-    checkpointDirectory: join(directory, 'checkpoint'),
+    // Every few steps as well as at each epoch's end, so a killed server loses little training.
+    checkpoint: { directory: checkpointDirectory, everySteps: CHECKPOINT_EVERY_STEPS },
     onBatch: (p) => {
       context.onProgress(`training ${id}`, p.epoch * p.batchesPerEpoch + p.batch + 1, p.epochs * p.batchesPerEpoch, p.imagesPerSecond, config.batchSize ?? 128);
       if (p.batch % 5 === 0 || p.batch === p.batchesPerEpoch - 1) {
-        context.onTraining({ model: id, epoch: p.epoch + p.batch / p.batchesPerEpoch, batch: p.batch, batches: p.batchesPerEpoch, loss: p.loss, accuracy: p.accuracy, learningRate: p.learningRate, imagesPerSecond: p.imagesPerSecond });
+        context.onTraining({ model: id, epoch: p.epoch + (p.batch + 1) / p.batchesPerEpoch, batch: p.batch, batches: p.batchesPerEpoch, loss: p.loss, accuracy: p.accuracy, learningRate: p.learningRate, imagesPerSecond: p.imagesPerSecond });
       }
     },
     onEpoch: (epoch) => context.onTraining(epochMetrics(id, epoch)),
-  });
+  };
+  const data = datasetTrainingData(dataset);
+  let model: tfl.LayersModel;
+  let result: Awaited<ReturnType<typeof trainModel>>;
+  if (await hasTrainingCheckpoint(checkpointDirectory)) {
+    context.log(`${id}: resuming the interrupted training of ${architectureName(spec)} (seed ${seed}) from its checkpoint`);
+    ({ model, result } = await resumeTraining(checkpointDirectory, data, options));
+  } else {
+    model = buildModel(spec, { inputShape, numClasses: dataset.classNames.length, seed });
+    context.log(`${id}: training ${architectureName(spec)} (seed ${seed}, ${model.countParams().toLocaleString('en-US')} parameters) for ${config.epochs} epochs`);
+    result = await trainModel(model, data, config, options);
+  }
   await saveLayersModel(model, join(directory, 'model'));
   const meta: TrainedModelMeta = { complete: true, history: result.history, parameters: model.countParams() };
   await context.cache.writeJson(metaPath, meta);

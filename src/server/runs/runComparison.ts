@@ -110,8 +110,8 @@ async function compareLayerModels(
       }
       await save(progress.state!());
       const { result } = progress;
-      await context.onPartial({ layersA: result!.layersA, layersB: result!.layersB, matrix: result!.matrix, stderr: result!.stderr, batchesDone: progress.step, totalBatches: progress.total });
       context.onProgress('compare', progress.step, progress.total, progress.imagesPerSecond, 'images/s');
+      await context.onPartial({ layersA: result!.layersA, layersB: result!.layersB, matrix: result!.matrix, stderr: result!.stderr, batchesDone: progress.step, totalBatches: progress.total });
     },
   );
   const agreement = comparison.agreement!;
@@ -169,9 +169,9 @@ async function compareActivations(
     resumeFrom,
     onBatch: async (update) => {
       if (settings.estimator === 'minibatch') await save(update.state());
-      await context.onPartial({ layersA: update.result.layersA, layersB: update.result.layersB, matrix: update.result.matrix, stderr: update.result.stderr, batchesDone: update.batchesDone, totalBatches: update.totalBatches });
       const seconds = (performance.now() - started) / 1000;
       context.onProgress('compare', update.batchesDone, update.totalBatches, update.batchesDone / Math.max(seconds, 1e-9), 'batches/s');
+      await context.onPartial({ layersA: update.result.layersA, layersB: update.result.layersB, matrix: update.result.matrix, stderr: update.result.stderr, batchesDone: update.batchesDone, totalBatches: update.totalBatches });
     },
   });
   return {
