@@ -1,11 +1,14 @@
 // Bundles every entry point with esbuild. TensorFlow.js stays external: its wasm backend
 // finds its .wasm files next to its own module, and tfjs-node loads a native addon.
 import * as esbuild from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.env.NODE_ENV === 'production';
 const nodeExternal = ['vscode', '@tensorflow/*'];
+// Prefer packages' ESM builds in Node bundles too: jsonc-parser's UMD main loads its parts
+// with a dynamic require that a bundle cannot follow.
+const nodeMainFields = ['module', 'main'];
 
 const common = {
   bundle: true,
@@ -15,12 +18,19 @@ const common = {
 };
 
 const builds = [
-  { ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal },
-  { ...common, entryPoints: { server: 'src/server/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal },
-  { ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
-  { ...common, entryPoints: { 'gram-worker': 'src/engine/similarity/parallel/gramWorker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal },
+  { ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal, mainFields: nodeMainFields },
+  { ...common, entryPoints: { server: 'src/server/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal, mainFields: nodeMainFields },
+  { ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal, mainFields: nodeMainFields, banner: { js: '#!/usr/bin/env node' } },
+  { ...common, entryPoints: { 'gram-worker': 'src/engine/similarity/parallel/gramWorker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternal, mainFields: nodeMainFields },
   { ...common, entryPoints: { webview: 'webview/main.ts' }, outdir: 'media', platform: 'browser', format: 'esm', target: 'es2022' },
 ];
+
+// Webview assets: the codicon stylesheet and font, loaded by the panel and inlined into HTML reports.
+function copyWebviewAssets() {
+  mkdirSync('media', { recursive: true });
+  for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(`node_modules/@vscode/codicons/dist/${file}`, `media/${file}`);
+}
+copyWebviewAssets();
 
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();

@@ -44,7 +44,7 @@ export class ComputeServer {
   private backend: BackendReport | undefined;
   private shuttingDown = false;
   private readonly records = new Map<string, RunRecord>();
-  private readonly queue = new RunQueue<RunSnapshot>((run) => this.connection.sendNotification(RunStatusChanged, this.info(run)));
+  private readonly queue = new RunQueue<RunSnapshot>((run) => this.statusChanged(run));
 
   constructor(
     private readonly connection: MessageConnection,
@@ -95,6 +95,15 @@ export class ComputeServer {
     return this.backend;
   }
 
+  /** Status first, then for a finished run its Done or Failed with the snapshot. */
+  private statusChanged(run: QueuedRun<RunSnapshot>): void {
+    const notify = this.connection.sendNotification.bind(this.connection);
+    void notify(RunStatusChanged, this.info(run));
+    const snapshot = run.result ?? this.records.get(run.id)?.run?.snapshot() ?? null;
+    if (run.status === 'done' && snapshot) void notify(Done, { runId: run.id, snapshot });
+    if (run.status === 'failed' || run.status === 'cancelled') void notify(Failed, { runId: run.id, error: run.error ?? run.status, cancelled: run.status === 'cancelled', snapshot });
+  }
+
   private info(run: QueuedRun<RunSnapshot>): RunInfo {
     const record = this.records.get(run.id);
     return { runId: run.id, experiment: record?.experiment ?? run.label, filePath: record?.filePath ?? '', status: run.status, error: run.error };
@@ -129,14 +138,9 @@ export class ComputeServer {
       });
       this.records.get(runId)!.run = run;
       try {
-        const snapshot = await run.execute();
-        void notify(Done, { runId, snapshot });
-        return snapshot;
+        return await run.execute();
       } catch (error) {
-        const cancelled = signal.aborted || (error as Error)?.name === 'AbortError';
-        const message = cancelled ? 'cancelled' : String((error as Error)?.message ?? error);
-        if (!cancelled && !isInputError(error)) this.log(`${runId}: ${(error as Error)?.stack ?? message}`);
-        void notify(Failed, { runId, error: message, cancelled, snapshot: run.snapshot() });
+        if (!signal.aborted && !isInputError(error)) this.log(`${runId}: ${(error as Error)?.stack ?? error}`);
         throw error;
       }
     });

@@ -39,7 +39,7 @@ interface Recorded {
   done: Promise<{ ok: boolean; snapshot: RunSnapshot | null; error?: string; cancelled?: boolean }>;
 }
 
-function record(server: LaunchedServer, runId: () => string | undefined): Recorded {
+function record(server: LaunchedServer, runId: () => string | undefined, onPartial?: (batchesDone: number) => void): Recorded {
   const recorded: Recorded = { events: [], partialBatches: [], done: Promise.resolve({ ok: false, snapshot: null }) };
   const c = server.connection;
   recorded.done = new Promise((resolve) => {
@@ -48,6 +48,7 @@ function record(server: LaunchedServer, runId: () => string | undefined): Record
       if (p.runId !== runId()) return;
       recorded.events.push('partial');
       recorded.partialBatches.push(p.cka.batchesDone);
+      onPartial?.(p.cka.batchesDone);
     });
     c.onNotification(ComparisonDone, (p) => p.runId === runId() && recorded.events.push(`comparison:${p.result.name}`));
     c.onNotification(Done, (p) => {
@@ -125,11 +126,10 @@ describe('compute server runs', () => {
     const server = await launchServer({ backend: process.env.REPSIM_TEST_BACKEND as never });
     try {
       let runId: string | undefined;
-      const recorded = record(server, () => runId);
-      const file = writeExperiment('cancel', spec(16, 3));
-      server.connection.onNotification(PartialResult, (p) => {
-        if (p.runId === runId && p.cka.batchesDone === 3) void server.connection.sendRequest(Cancel, { runId: runId! });
+      const recorded = record(server, () => runId, (batchesDone) => {
+        if (batchesDone === 3) void server.connection.sendRequest(Cancel, { runId: runId! });
       });
+      const file = writeExperiment('cancel', spec(16, 3));
       runId = (await server.connection.sendRequest(Run, { filePath: file })).runs[0].runId;
       const outcome = await recorded.done;
       assert.equal(outcome.cancelled, true);

@@ -1,0 +1,53 @@
+/**
+ * The heatmap's cells as a bitmap with one pixel per cell, painted from the colour lookup table.
+ * Drawing it scaled onto the chart costs one drawImage however many cells there are; undefined
+ * cells stay transparent so the hatching drawn beneath shows through.
+ */
+import type { Matrix } from '../../src/protocol/results.js';
+import { scaleStep, VIRIDIS_LUT, type ScaleDomain } from './colorScale.js';
+
+export class CellBitmap {
+  readonly canvas: HTMLCanvasElement = document.createElement('canvas');
+  private readonly context = this.canvas.getContext('2d')!;
+  private image: ImageData | undefined;
+
+  get rows(): number {
+    return this.canvas.height;
+  }
+
+  get columns(): number {
+    return this.canvas.width;
+  }
+
+  paint(matrix: Matrix, columns: number, domain: ScaleDomain): void {
+    const rows = matrix.length;
+    if (rows === 0 || columns === 0) {
+      this.canvas.width = this.canvas.height = 0;
+      this.image = undefined;
+      return;
+    }
+    if (this.image === undefined || this.image.width !== columns || this.image.height !== rows) {
+      this.canvas.width = columns;
+      this.canvas.height = rows;
+      this.image = this.context.createImageData(columns, rows);
+    }
+    const pixels = this.image.data;
+    for (let i = 0; i < rows; i++) {
+      const row = matrix[i];
+      for (let j = 0; j < columns; j++) {
+        const offset = 4 * (i * columns + j);
+        const value = row[j];
+        if (value === null || value === undefined || !Number.isFinite(value)) {
+          pixels[offset + 3] = 0;
+          continue;
+        }
+        const k = 3 * scaleStep(value, domain);
+        pixels[offset] = VIRIDIS_LUT[k];
+        pixels[offset + 1] = VIRIDIS_LUT[k + 1];
+        pixels[offset + 2] = VIRIDIS_LUT[k + 2];
+        pixels[offset + 3] = 255;
+      }
+    }
+    this.context.putImageData(this.image, 0, 0);
+  }
+}
