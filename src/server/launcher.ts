@@ -29,11 +29,17 @@ export interface LaunchedServer {
 export async function launchServer(options: LaunchOptions = {}): Promise<LaunchedServer> {
   const child = spawn(options.execPath ?? process.execPath, [bundledScript('server.js')], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  createInterface({ input: child.stderr! }).on('line', (line) => options.onLog?.(line));
+  const recentLog: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    recentLog.push(line);
+    if (recentLog.length > 20) recentLog.shift();
+    options.onLog?.(line);
+  });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   connection.listen();
   const failedToStart = exited.then(({ code, signal }) => {
-    throw new Error(`the compute server exited during start-up (${signal ?? `code ${code}`})`);
+    const tail = recentLog.filter((line) => line.trim()).slice(-5).join('\n');
+    throw new Error(`the compute server exited during start-up (${signal ?? `code ${code}`})${tail ? `:\n${tail}` : ''}`);
   });
   const { onLog: _onLog, execPath: _execPath, env: _env, ...params } = options;
   const info = await Promise.race([connection.sendRequest(Initialize, { protocolVersion: PROTOCOL_VERSION, ...params }), failedToStart]);

@@ -30,7 +30,8 @@ export async function runExperimentFile(argv: string[], context: CommandContext)
     backend: context.requestedBackend,
     cacheDirectory: values['cache-dir'] && resolve(values['cache-dir']),
     dataDirectory: values['data-dir'] && resolve(values['data-dir']),
-    onLog: (line) => context.log(line.replace(/^\[repsim-server\] /, 'server: ')),
+    // The server's own log duplicates its Log notifications; show it only when debugging.
+    onLog: (line) => (process.env.REPSIM_DEBUG ? context.log(line.replace(/^\[repsim-server\] /, 'server: ')) : undefined),
   });
   const progress = new ProgressLine();
   const pending = new Map<string, RunInfo>();
