@@ -6,6 +6,7 @@
  * faster candidates were skipped, so users can see why their run is slow.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmTrainingKernels } from './wasmTrainingKernels.js';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -76,7 +77,12 @@ export const BACKEND_CANDIDATES: readonly BackendCandidate[] = [
     packageName: '@tensorflow/tfjs-backend-wasm',
     tfjsName: 'wasm',
     description: 'WebAssembly with SIMD (XNNPACK), one thread per process in Node',
-    load: async () => requirePackage('@tensorflow/tfjs-backend-wasm'),
+    load: async () => {
+      requirePackage('@tensorflow/tfjs-backend-wasm');
+      // Stock tfjs-backend-wasm cannot train conv nets (no conv filter gradient; slow input and
+      // batch-norm gradients): add ours, over the stock kernels the package just registered.
+      registerWasmTrainingKernels();
+    },
   },
   {
     name: 'cpu',
