@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { BackendReport } from '../../engine/backend/index.js';
 import { InputError } from '../../engine/errors.js';
 import { chooseGramEngine, ckaMatrix, featureCount, gramFlops, LINEAR, plannedBatches, rbf, type CkaEstimator, type KernelSpec } from '../../engine/similarity/index.js';
-import { assertSameExampleCount, loadActivations } from '../activations.js';
+import { assertSameExampleCount, loadActivations } from '../../engine/io/activationFiles.js';
 import { matrixToCsv, matrixToTable, writeOutputs } from '../output.js';
 import { ProgressLine } from '../progress.js';
 import { parseChoice, parseNumberOption, type CommandContext } from '../options.js';

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../../engine/errors.js';
 import { subspaceMatch } from '../../engine/similarity/subspaceMatch.js';
-import { assertSameExampleCount, findLayer, loadActivations } from '../activations.js';
+import { assertSameExampleCount, findLayer, loadActivations } from '../../engine/io/activationFiles.js';
 import { writeOutputs } from '../output.js';
 import { parseNumberOption, type CommandContext } from '../options.js';
 

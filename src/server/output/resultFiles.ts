@@ -11,7 +11,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../engine/io/files.js';
 import type { CkaSnapshot, ComparisonResult, RunSnapshot } from '../../protocol/results.js';
-import { matrixToCsv } from '../../cli/output.js';
+import { matrixToCsv } from '../../engine/io/csv.js';
 import { heatmapPng } from './heatmapPng.js';
 
 /** A comparison name as a file name: letters, digits, '.', '_' and '-' only. */

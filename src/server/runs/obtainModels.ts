@@ -13,7 +13,7 @@ import type { LayerActivations } from '../../engine/similarity/layers.js';
 import { datasetTrainingData, hasTrainingCheckpoint, loadLayersModelFromPath, resumeTraining, saveLayersModel, trainModel, type EpochSummary, type TrainOptions, type LearningRateSchedule, type TrainConfigInput } from '../../engine/train/index.js';
 import { isActivationsModel, isSavedModel, type DataSpec, type ModelEntry, type TrainingSpec } from '../../protocol/experiment.js';
 import type { ModelSummary, TrainingMetrics } from '../../protocol/results.js';
-import { loadActivations } from '../../cli/activations.js';
+import { loadActivations } from '../../engine/io/activationFiles.js';
 import { hashKey, type WorkspaceCache } from '../cache/workspaceCache.js';
 import { resolveAgainst } from '../experiments/semantics.js';
 

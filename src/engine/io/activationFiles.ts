@@ -1,8 +1,8 @@
-/** Loads activation files for the CLI: every layer validated, named `file:layer` in errors. */
-import { readActivationFile } from '../engine/io/files.js';
-import { assertAllFinite } from '../engine/io/ndarray.js';
-import { InputError } from '../engine/errors.js';
-import type { LayerActivations } from '../engine/similarity/layers.js';
+/** Loads activation files as layers: every layer validated, named `file:layer` in errors. */
+import { readActivationFile } from './files.js';
+import { assertAllFinite } from './ndarray.js';
+import { InputError } from '../errors.js';
+import type { LayerActivations } from '../similarity/layers.js';
 
 export async function loadActivations(path: string): Promise<LayerActivations[]> {
   const entries = await readActivationFile(path);
