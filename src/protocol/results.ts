@@ -39,14 +39,9 @@ export interface SubspaceMatchPairResult {
   }[];
 }
 
-export interface ClassAgreementResult {
-  readonly label: number;
-  readonly name?: string;
-  readonly examples: number;
-  readonly agreement: number;
-  readonly accuracyA: number;
-  readonly accuracyB: number;
-}
+/** Per-class prediction agreement, as the engine counts it. */
+export type { ClassAgreement as ClassAgreementResult } from '../engine/activations/agreement.js';
+import type { ClassAgreement as ClassAgreementResult } from '../engine/activations/agreement.js';
 
 export interface ComparisonResult {
   readonly name: string;

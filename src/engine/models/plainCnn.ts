@@ -13,21 +13,12 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { baseChannels, plainLayersPerStage } from './architecture.js';
-import { applyLayer, type BuildOptions } from './buildOptions.js';
-import { kerasHeNormal, layerSeed } from './layerInit.js';
+import type { BuildOptions } from './buildOptions.js';
+import { cifarLayers, STAGES, type DepthWidthShape } from './cifarLayers.js';
 
-export interface PlainCnnShape {
-  readonly depth: number;
-  readonly widthMultiplier: number;
-}
-
-const BN_MOMENTUM = 0.99;
-const BN_EPSILON = 1e-3;
-const STAGES = 3;
-
-export function buildPlainCnn(shape: PlainCnnShape, options: BuildOptions, modelName: string): tfl.LayersModel {
-  const { seed } = options;
+export function buildPlainCnn(shape: DepthWidthShape, options: BuildOptions, modelName: string): tfl.LayersModel {
   const layersPerStage = plainLayersPerStage(shape.depth);
+  const { conv, batchNorm, relu, head } = cifarLayers(options.seed, modelName);
 
   const input = tfl.input({ shape: [...options.inputShape], name: 'input' });
   let x = input;
@@ -36,28 +27,11 @@ export function buildPlainCnn(shape: PlainCnnShape, options: BuildOptions, model
     for (let layer = 1; layer <= layersPerStage; layer++) {
       const prefix = `stage${stage}/layer${layer}`;
       const strides = stage > 1 && layer === 1 ? 2 : 1;
-      x = applyLayer(
-        tfl.layers.conv2d({
-          name: `${prefix}/conv`,
-          filters,
-          kernelSize: 3,
-          strides,
-          padding: 'same',
-          useBias: true,
-          kernelInitializer: kerasHeNormal(layerSeed(seed, modelName, `${prefix}/conv`)),
-        }),
-        x,
-      );
-      x = applyLayer(tfl.layers.batchNormalization({ name: `${prefix}/bn`, axis: -1, momentum: BN_MOMENTUM, epsilon: BN_EPSILON }), x);
-      x = applyLayer(tfl.layers.activation({ name: `${prefix}/out`, activation: 'relu' }), x);
+      x = relu(batchNorm(conv(x, `${prefix}/conv`, filters, 3, strides), `${prefix}/bn`), `${prefix}/out`);
     }
     filters *= 2;
   }
 
-  const pooled = applyLayer(tfl.layers.globalAveragePooling2d({ name: 'pool' }), x);
-  const probabilities = applyLayer(
-    tfl.layers.dense({ name: 'classifier', units: options.numClasses, activation: 'softmax', kernelInitializer: kerasHeNormal(layerSeed(seed, modelName, 'classifier')) }),
-    pooled,
-  );
+  const probabilities = head(x, options.numClasses);
   return tfl.model({ inputs: input, outputs: probabilities, name: modelName });
 }

@@ -25,30 +25,11 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { baseChannels, cifarBlocksPerStage } from './architecture.js';
 import { applyLayer, type BuildOptions } from './buildOptions.js';
-import { kerasHeNormal, layerSeed } from './layerInit.js';
+import { cifarLayers, STAGES, type DepthWidthShape } from './cifarLayers.js';
 
-export interface ResnetCifarShape {
-  readonly depth: number;
-  readonly widthMultiplier: number;
-}
-
-/** Keras BatchNormalization defaults, which the reference keeps. */
-const BN_MOMENTUM = 0.99;
-const BN_EPSILON = 1e-3;
-const STAGES = 3;
-
-export function buildResnetCifar(shape: ResnetCifarShape, options: BuildOptions, modelName: string): tfl.LayersModel {
-  const { seed } = options;
+export function buildResnetCifar(shape: DepthWidthShape, options: BuildOptions, modelName: string): tfl.LayersModel {
   const blocksPerStage = cifarBlocksPerStage(shape.depth);
-
-  const conv = (x: tfl.SymbolicTensor, name: string, filters: number, kernelSize: number, strides: number): tfl.SymbolicTensor =>
-    applyLayer(
-      tfl.layers.conv2d({ name, filters, kernelSize, strides, padding: 'same', useBias: true, kernelInitializer: kerasHeNormal(layerSeed(seed, modelName, name)) }),
-      x,
-    );
-  const batchNorm = (x: tfl.SymbolicTensor, name: string): tfl.SymbolicTensor =>
-    applyLayer(tfl.layers.batchNormalization({ name, axis: -1, momentum: BN_MOMENTUM, epsilon: BN_EPSILON }), x);
-  const relu = (x: tfl.SymbolicTensor, name: string): tfl.SymbolicTensor => applyLayer(tfl.layers.activation({ name, activation: 'relu' }), x);
+  const { conv, batchNorm, relu, head } = cifarLayers(options.seed, modelName);
 
   const input = tfl.input({ shape: [...options.inputShape], name: 'input' });
   let filters = baseChannels(shape.widthMultiplier);
@@ -67,10 +48,6 @@ export function buildResnetCifar(shape: ResnetCifarShape, options: BuildOptions,
     filters *= 2;
   }
 
-  const pooled = applyLayer(tfl.layers.globalAveragePooling2d({ name: 'pool' }), x);
-  const probabilities = applyLayer(
-    tfl.layers.dense({ name: 'classifier', units: options.numClasses, activation: 'softmax', kernelInitializer: kerasHeNormal(layerSeed(seed, modelName, 'classifier')) }),
-    pooled,
-  );
+  const probabilities = head(x, options.numClasses);
   return tfl.model({ inputs: input, outputs: probabilities, name: modelName });
 }
