@@ -28,15 +28,31 @@ export function flattenExamples(x: tf.Tensor): tf.Tensor2D {
 
 /** X with each feature's mean over the examples subtracted. */
 export function centerFeatures(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.sub(x, tf.mean(x, 0, true)));
+  // Means as 1ᵀX / n: tfjs-wasm runs this matmul ~20× faster than tf.mean over axis 0.
+  return tf.tidy(() => tf.sub(x, tf.div(tf.matMul(tf.ones([1, x.shape[0]]), x), x.shape[0])));
 }
+
+/** Above this many features the gram is summed over column blocks (faster in tfjs-wasm). */
+const BLOCKED_GRAM_ABOVE = 8192;
+const GRAM_BLOCK_COLUMNS = 4096;
 
 /**
  * X·Xᵀ. The transpose is explicit: tfjs-wasm 4.22 runs matMul with a transpose flag in a
- * scalar loop (≈5× slower) instead of XNNPACK.
+ * scalar loop (≈5× slower) instead of XNNPACK. Wide layers are summed over 4,096-column blocks,
+ * Σ_b X_b·X_bᵀ, which XNNPACK runs ~1.5× faster at 16,384 columns (slower at 8,192).
  */
 export function linearGram(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.matMul(x, tf.transpose(x)));
+  return tf.tidy(() => {
+    const [n, d] = x.shape;
+    if (d <= BLOCKED_GRAM_ABOVE) return tf.matMul(x, tf.transpose(x));
+    let gram: tf.Tensor2D | undefined;
+    for (let start = 0; start < d; start += GRAM_BLOCK_COLUMNS) {
+      const block = tf.slice(x, [0, start], [n, Math.min(GRAM_BLOCK_COLUMNS, d - start)]);
+      const partial = tf.matMul(block, tf.transpose(block));
+      gram = gram ? tf.add(gram, partial) : partial;
+    }
+    return gram!;
+  });
 }
 
 /** Squared Euclidean distances between the rows of X, from the linear gram (not clamped). */
