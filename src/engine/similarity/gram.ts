@@ -48,7 +48,7 @@ export function linearGram(x: tf.Tensor2D): tf.Tensor2D {
     let gram: tf.Tensor2D | undefined;
     for (let start = 0; start < d; start += GRAM_BLOCK_COLUMNS) {
       const block = tf.slice(x, [0, start], [n, Math.min(GRAM_BLOCK_COLUMNS, d - start)]);
-      const partial = tf.matMul(block, tf.transpose(block));
+      const partial: tf.Tensor2D = tf.matMul(block, tf.transpose(block));
       gram = gram ? (tf.add(gram, partial) as tf.Tensor2D) : partial;
     }
     return gram!;
