@@ -149,7 +149,7 @@ async function benchBackend(name: BackendName): Promise<void> {
     figures.push({ what: `ResNet-50 forward, batch ${forwardBatch} (images/s)`, value: `${(forwardBatch / forward50).toFixed(1)}`, seconds: forward50, flops: forwardFlops(resnet50) * forwardBatch });
     resnet50.dispose();
 
-    const images = quick ? 512 : 2048;
+    const images = quick ? 512 : 1024;
     const other = buildModel(parseArchitecture('resnet-20'), { inputShape: [32, 32, 3], numClasses: 10, seed: 1 });
     const layers = selectLayers(resnet20, 'all');
     const start = performance.now();
