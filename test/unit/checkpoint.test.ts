@@ -21,21 +21,11 @@ import {
   type TrainingData,
 } from '../../src/engine/train/index.js';
 import { testBackend } from '../helpers/backend.js';
+import { SMALL_NET_SIZE, smallConvNet as buildSmallConvNet, weightsOf } from '../helpers/smallConvNet.js';
 
-const SIZE = 8;
+const SIZE = SMALL_NET_SIZE;
 
-function smallConvNet(seed: number): tfl.LayersModel {
-  const init = (k: number) => tfl.initializers.heNormal({ seed: seed * 100 + k });
-  const input = tfl.input({ shape: [SIZE, SIZE, 1] });
-  let x = tfl.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'conv1', kernelInitializer: init(1) }).apply(input) as tfl.SymbolicTensor;
-  x = tfl.layers.batchNormalization({ name: 'bn1', momentum: 0.9 }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.activation({ activation: 'relu', name: 'relu1' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', name: 'conv2', kernelInitializer: init(2) }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.activation({ activation: 'relu', name: 'relu2' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tfl.SymbolicTensor;
-  const output = tfl.layers.dense({ units: 3, activation: 'softmax', name: 'head', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 100 + 3 }) }).apply(x);
-  return tfl.model({ inputs: input, outputs: output as tfl.SymbolicTensor });
-}
+const smallConvNet = (seed: number) => buildSmallConvNet(seed, { batchNormMomentum: 0.9 });
 
 function randomData(count: number, seed: number): { x: Float32Array; labels: Int32Array } {
   const random = seededRandom(seed);
@@ -46,7 +36,6 @@ const data: TrainingData = arrayTrainingData([SIZE, SIZE, 1], randomData(80, 1),
 /** Everything a resumed step depends on: cosine rates, momentum, decay, batch norm, shuffles. */
 const CONFIG: TrainConfigInput = { epochs: 2, batchSize: 16, schedule: { kind: 'cosine', learningRate: 0.1, warmupEpochs: 0.5 }, momentum: 0.9, weightDecay: 1e-3, dataSeed: 7 };
 
-const weightsOf = (model: tfl.LayersModel): Float32Array[] => model.getWeights().map((w) => w.dataSync() as Float32Array);
 const probe = randomData(5, 3).x;
 const predictions = (model: tfl.LayersModel): Float32Array => tf.tidy(() => (model.predict(tf.tensor4d(probe, [5, SIZE, SIZE, 1])) as tf.Tensor).dataSync() as Float32Array);
 

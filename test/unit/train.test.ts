@@ -19,22 +19,11 @@ import {
   type TrainingData,
 } from '../../src/engine/train/index.js';
 import { testBackend } from '../helpers/backend.js';
+import { SMALL_NET_SIZE, smallConvNet as buildSmallConvNet, weightsOf } from '../helpers/smallConvNet.js';
 
-const SIZE = 8;
+const SIZE = SMALL_NET_SIZE;
 
-/** A small conv net with batch norm, seeded: the same seed gives the same initial weights. */
-function smallConvNet(seed: number): tfl.LayersModel {
-  const init = (k: number) => tfl.initializers.heNormal({ seed: seed * 100 + k });
-  const input = tfl.input({ shape: [SIZE, SIZE, 1] });
-  let x = tfl.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', useBias: false, name: 'conv1', kernelInitializer: init(1) }).apply(input) as tfl.SymbolicTensor;
-  x = tfl.layers.batchNormalization({ name: 'bn1' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.activation({ activation: 'relu', name: 'relu1' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', name: 'conv2', kernelInitializer: init(2) }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.activation({ activation: 'relu', name: 'relu2' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tfl.SymbolicTensor;
-  const output = tfl.layers.dense({ units: 3, activation: 'softmax', name: 'head', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 100 + 3 }) }).apply(x);
-  return tfl.model({ inputs: input, outputs: output as tfl.SymbolicTensor });
-}
+const smallConvNet = (seed: number) => buildSmallConvNet(seed, { conv1Bias: false });
 
 /** Class c has a bright horizontal band in the c-th third of the image, plus noise. */
 function bandImages(count: number, seed: number): { x: Float32Array; labels: Int32Array } {
@@ -56,7 +45,6 @@ function bandData(train = 96, test = 48): TrainingData {
   return arrayTrainingData([SIZE, SIZE, 1], bandImages(train, 1), bandImages(test, 2));
 }
 
-const weightsOf = (model: tfl.LayersModel): Float32Array[] => model.getWeights().map((w) => w.dataSync() as Float32Array);
 
 describe('learning-rate schedules', () => {
   const at = (schedule: LearningRateSchedule, step: number) => learningRateAt(schedule, { step, stepsPerEpoch: 10, totalEpochs: 4 });
