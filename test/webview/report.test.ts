@@ -11,7 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunSnapshot } from '../../src/protocol/results.js';
 import type { HostMessage } from '../../src/protocol/webview.js';
-import { embeddedJson, findPackageRoot, inlineScript, loadReportAssets, renderReportHtml, type ReportAssets } from '../../src/server/report/html.js';
+import { findPackageRoot } from '../../src/engine/packageRoot.js';
+import { embeddedJson, inlineScript, loadReportAssets, renderReportHtml, type ReportAssets } from '../../src/server/report/html.js';
 import { scaleRgb } from '../../webview/charts/colorScale.js';
 import { artifactPath, assertBuilt, NO_CHROMIUM, cellPixels, cspViolations, launchChromium, loadMessages, newTestPage, probeHeatmap, ROOT, settle } from './harness.js';
 

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InputError } from '../errors.js';
-import { MinibatchCkaAccumulator, type AccumulatorState, type CkaMatrixResult } from '../similarity/accumulator.js';
+import { MinibatchCkaAccumulator, sameNames, type AccumulatorState, type CkaMatrixResult } from '../similarity/accumulator.js';
 import { batchHsic } from '../similarity/batchHsic.js';
 import { layerBatchStatistics, type CenteredGram } from '../similarity/centeredGrams.js';
 import { LINEAR, type KernelSpec } from '../similarity/kernel.js';
@@ -78,12 +78,12 @@ export async function compareModels(
   const batchSize = Math.min(options.batchSize ?? DEFAULT_BATCH_SIZE, data.count);
   const passes = options.passes ?? 1;
   const seed = options.seed ?? 0;
-  const same = a.model === b.model && sameList(a.layers, b.layers);
+  const same = a.model === b.model && sameNames(a.layers, b.layers);
   const runners = [new LayerRunner(a, 'model A'), same ? null : new LayerRunner(b, 'model B')] as const;
   const plans = [...batchSchedule({ examples: data.count, batchSize, passes, seed })];
   const resume = options.resumeFrom;
   const accumulator = resume ? MinibatchCkaAccumulator.fromJSON(resume.accumulator) : new MinibatchCkaAccumulator(a.layers, b.layers);
-  if (!sameList(accumulator.layersA, a.layers) || !sameList(accumulator.layersB, b.layers)) throw new Error('the saved comparison state is over different layers');
+  if (!sameNames(accumulator.layersA, a.layers) || !sameNames(accumulator.layersB, b.layers)) throw new Error('the saved comparison state is over different layers');
   const pcSums = { a: new PcMean(a.layers.length, resume?.firstPc.a), b: new PcMean(b.layers.length, resume?.firstPc.b) };
   const agreement = new AgreementCounter(data.classNames, resume?.agreement);
   const state = (): CompareState => ({ batchesDone: accumulator.batches, accumulator: accumulator.toJSON(), firstPc: { a: pcSums.a.toJSON(), b: pcSums.b.toJSON() }, agreement: agreement.toJSON() });
@@ -190,8 +190,4 @@ class PcMean {
 
 function batchExamples(plan: BatchPlan): number {
   return plan.examples instanceof Uint32Array ? plan.examples.length : plan.examples.end - plan.examples.start;
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

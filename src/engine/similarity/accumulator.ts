@@ -168,6 +168,7 @@ function addInto(target: Float64Array, source: Float64Array): void {
   for (let i = 0; i < target.length; i++) target[i] += source[i];
 }
 
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
+/** The same layer names in the same order. */
+export function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((name, i) => name === b[i]);
 }

@@ -55,11 +55,6 @@ export function linearGram(x: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
-/** Squared Euclidean distances between the rows of X, from the linear gram (not clamped). */
-export function squaredDistances(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => squaredDistancesFromGram(linearGram(x)));
-}
-
 /** dᵢⱼ = Gᵢᵢ + Gⱼⱼ − 2Gᵢⱼ from a linear gram G; the diagonal comes from G itself, so dᵢᵢ = 0 exactly. */
 export function squaredDistancesFromGram(dot: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {

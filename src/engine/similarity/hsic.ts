@@ -6,7 +6,7 @@
  *   HSIC₁(K, L) = 1/(n(n−3)) · [ tr(K̃L̃) + (1ᵀK̃1)(1ᵀL̃1)/((n−1)(n−2)) − 2/(n−2) · 1ᵀK̃L̃1 ]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertUnbiasedBatchSize, centerGramBiased } from './centering.js';
+import { assertUnbiasedBatchSize } from './centering.js';
 
 function scalar(t: tf.Tensor): number {
   const value = t.dataSync()[0];
@@ -32,18 +32,6 @@ export function hsic1(gramK: tf.Tensor2D, gramL: tf.Tensor2D): number {
       const middle = tf.div(tf.mul(sumK, sumL), (n - 1) * (n - 2));
       const last = tf.mul(oneKL1, 2 / (n - 2));
       return tf.div(tf.sub(tf.add(traceKL, middle), last), n * (n - 3));
-    }),
-  );
-}
-
-/** The biased estimator tr(K H L H)/(n−1)², Gretton et al. 2005 (for reference and tests). */
-export function hsic0(gramK: tf.Tensor2D, gramL: tf.Tensor2D): number {
-  const n = gramK.shape[0];
-  return scalar(
-    tf.tidy(() => {
-      const kc = centerGramBiased(gramK);
-      const lc = centerGramBiased(gramL);
-      return tf.div(tf.sum(tf.mul(kc, lc)), (n - 1) * (n - 1));
     }),
   );
 }

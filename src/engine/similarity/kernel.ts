@@ -6,7 +6,3 @@ export const LINEAR: KernelSpec = { kind: 'linear' };
 export function rbf(threshold = 1): KernelSpec {
   return { kind: 'rbf', threshold };
 }
-
-export function describeKernel(kernel: KernelSpec): string {
-  return kernel.kind === 'linear' ? 'linear' : `rbf(threshold=${kernel.threshold})`;
-}

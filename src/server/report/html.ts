@@ -5,9 +5,9 @@
  * nothing to be fetched from anywhere.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { findPackageRoot } from '../../engine/packageRoot.js';
 import type { RunSnapshot } from '../../protocol/results.js';
 import { SNAPSHOT_ELEMENT_ID } from '../../../webview/host.js';
 import { REPORT_THEME_CSS } from './theme.js';
@@ -71,25 +71,6 @@ ${inlineScript(assets.script)}
 </body>
 </html>
 `;
-}
-
-function moduleDirectory(): string {
-  return typeof __dirname === 'string' ? __dirname : process.cwd();
-}
-
-/** The directory whose package.json is named "repsim", walking up from `start` (src/… under tsx, dist/ when bundled). */
-export function findPackageRoot(start: string = moduleDirectory()): string {
-  for (let directory = start; ; directory = dirname(directory)) {
-    const manifest = join(directory, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'repsim') return directory;
-      } catch {
-        // not JSON: keep walking up
-      }
-    }
-    if (dirname(directory) === directory) throw new Error(`cannot find the repsim package (package.json named "repsim") above ${start}`);
-  }
 }
 
 /** Reads the bundle and codicons from media/ (built by `node scripts/build.mjs`). */
