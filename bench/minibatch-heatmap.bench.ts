@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { BACKEND_CANDIDATES, BACKEND_NAMES, initBackend, isBackendName, type BackendName } from '../src/engine/backend/index.js';
+import { BACKEND_CANDIDATES, TFJS_BACKEND_NAMES, initBackend, isTfjsBackendName, type BackendName } from '../src/engine/backend/index.js';
 import { readActivationFile } from '../src/engine/io/files.js';
 import {
   ckaMatrix,
@@ -739,13 +739,13 @@ interface Options {
 
 function parseOptions(argv: readonly string[]): Options {
   let quick = false;
-  let backends: BackendName[] = [...BACKEND_NAMES];
+  let backends: BackendName[] = [...TFJS_BACKEND_NAMES];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') quick = true;
     else if (arg === '--backend') {
       const name = argv[++i] ?? '';
-      if (!isBackendName(name)) throw new Error(`--backend ${name}: expected one of ${BACKEND_NAMES.join(', ')}`);
+      if (!isTfjsBackendName(name)) throw new Error(`--backend ${name}: expected one of ${TFJS_BACKEND_NAMES.join(', ')}`);
       backends = [name];
     } else throw new Error(`unknown argument '${arg}' (expected --quick, --backend NAME)`);
   }

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { compareModels, type EvaluationData } from '../src/engine/activations/index.js';
-import { BACKEND_NAMES, initBackend, isBackendName, type BackendName } from '../src/engine/backend/index.js';
+import { TFJS_BACKEND_NAMES, initBackend, isTfjsBackendName, type BackendName } from '../src/engine/backend/index.js';
 import { buildModel, parseArchitecture, selectLayers } from '../src/engine/models/index.js';
 import { seededRandom } from '../src/engine/random.js';
 import { modelOutputKind, SgdMomentum, trainStep } from '../src/engine/train/index.js';
@@ -176,10 +176,10 @@ async function benchBackend(name: BackendName): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (backendArg && isBackendName(backendArg)) return benchBackend(backendArg);
+  if (backendArg && isTfjsBackendName(backendArg)) return benchBackend(backendArg);
   console.log(`models benchmark — ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick)' : ''}`);
   // One child process per backend: the backend is chosen once per process.
-  for (const name of BACKEND_NAMES) {
+  for (const name of TFJS_BACKEND_NAMES) {
     const probe = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : name === 'tensorflow' ? '@tensorflow/tfjs-node' : `@tensorflow/tfjs-backend-${name}`)})`], { stdio: 'ignore' });
     if (probe.status !== 0) {
       console.log(`\nbackend ${name}: not installed here, skipped`);

@@ -5,7 +5,7 @@ import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.env.NODE_ENV === 'production';
-const nodeExternal = ['vscode', '@tensorflow/*'];
+const nodeExternal = ['vscode', '@tensorflow/*', 'onnxruntime-node'];
 // Prefer packages' ESM builds in Node bundles too: jsonc-parser's UMD main loads its parts
 // with a dynamic require that a bundle cannot follow.
 const nodeMainFields = ['module', 'main'];

@@ -2,7 +2,7 @@
  * The `repsim` command line. Input errors print one line naming the input and exit 1;
  * usage errors exit 2; nothing is written unless the whole computation finished.
  */
-import { formatBackendReport, initBackend, isBackendName, BACKEND_NAMES, type BackendName } from '../engine/backend/index.js';
+import { formatBackendReport, initBackend, isBackendName, BACKEND_NAMES, type RequestedBackend } from '../engine/backend/index.js';
 import { isInputError } from '../engine/errors.js';
 import { CKA_USAGE, runCka } from './commands/cka.js';
 import { MATCH_USAGE, runMatch } from './commands/match.js';
@@ -23,10 +23,11 @@ ${CKA_USAGE.replace(/^/gm, '  ')}
 ${MATCH_USAGE.replace(/^/gm, '  ')}
 
   repsim backend
-    Print which TensorFlow.js backend runs here, and why faster ones were skipped.
+    Print what computes here (ONNX Runtime's execution provider, or TensorFlow.js and why)
+    and what trains (the TensorFlow.js backend), and why faster ones were skipped.
 
 Global options:
-  --backend auto|${BACKEND_NAMES.join('|')}   force a TensorFlow.js backend (env REPSIM_BACKEND)
+  --backend auto|${BACKEND_NAMES.join('|')}   force a backend: onnx-* for an ONNX Runtime provider, or a TensorFlow.js backend for everything (env REPSIM_BACKEND)
   --quiet                    no diagnostics on stderr (warnings still show)
   --help, --version`;
 
@@ -40,7 +41,7 @@ const COMMANDS: Record<string, (argv: string[], context: CommandContext) => Prom
 class UsageError extends Error {}
 
 interface GlobalOptions {
-  backend: BackendName | 'auto';
+  backend: RequestedBackend;
   quiet: boolean;
   rest: string[];
 }

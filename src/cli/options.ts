@@ -1,12 +1,12 @@
 /** Shared option parsing for CLI commands: every error names the option. */
-import type { BackendName, BackendReport } from '../engine/backend/index.js';
+import type { BackendReport, RequestedBackend } from '../engine/backend/index.js';
 import { InputError } from '../engine/errors.js';
 
 export interface CommandContext {
   /** Starts (once) the backend asked for in this process. */
   backend(): Promise<BackendReport>;
   /** The backend asked for (--backend / REPSIM_BACKEND), for commands that start a server. */
-  readonly requestedBackend: BackendName | 'auto';
+  readonly requestedBackend: RequestedBackend;
   /** Results for the user (stdout). */
   print(text: string): void;
   /** Diagnostics (stderr), shown unless --quiet. */

@@ -3,11 +3,11 @@
  * The server speaks JSON-RPC 2.0 over stdio (vscode-jsonrpc), like a language server.
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
-import type { BackendName, BackendReport } from '../engine/backend/index.js';
+import type { BackendName, BackendReport, OnnxBackendName, RequestedBackend } from '../engine/backend/index.js';
 import type { ValidationIssue } from './experiment.js';
 import type { CkaSnapshot, ComparisonResult, RunProgress, RunSnapshot, RunStatus, TrainingMetrics } from './results.js';
 
-export type { BackendReport, BackendName };
+export type { BackendReport, BackendName, OnnxBackendName, RequestedBackend };
 export * from './experiment.js';
 export * from './results.js';
 
@@ -16,7 +16,7 @@ export const PROTOCOL_VERSION = 1;
 export interface InitializeParams {
   readonly protocolVersion: number;
   /** 'auto' for the fastest that loads, or a backend to force. */
-  readonly backend?: BackendName | 'auto';
+  readonly backend?: RequestedBackend;
   /** The workspace cache (trained models, partial results); default: `.repsim` beside each experiment file. */
   readonly cacheDirectory?: string;
   /** Where datasets are read from and downloaded to, unless an experiment names its own. */

@@ -2,7 +2,7 @@
  * What a run produces, as written to results JSON, streamed to the extension and drawn by the
  * webview and the HTML report.
  */
-import type { BackendName } from '../engine/backend/index.js';
+import type { BackendName, OnnxBackendName } from '../engine/backend/index.js';
 
 export type Matrix = (number | null)[][];
 
@@ -111,7 +111,8 @@ export interface RunSnapshot {
   readonly experiment: string;
   readonly file?: string;
   readonly status: RunStatus;
-  readonly backend?: BackendName;
+  /** What computed activations and similarity: an ONNX Runtime provider (onnx-*) or a TensorFlow.js backend. */
+  readonly backend?: BackendName | OnnxBackendName;
   readonly progress?: RunProgress;
   readonly models: readonly ModelSummary[];
   /** Training curves per model id, end-of-epoch points (and per-batch points while training). */

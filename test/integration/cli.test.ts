@@ -59,7 +59,16 @@ describe('repsim cka', () => {
     assertMatrixClose(result.matrix, expected.matrix, 1e-4, 'minibatch');
     assertMatrixClose(result.stderr, expected.stderr, 1e-4, 'stderr');
     assert.equal(result.batches, 5);
-    assert.match(run.stderr, /backend \w+/, 'says which backend runs');
+    assert.match(run.stderr, /^repsim: ONNX Runtime cpu \(skipped cuda: .*\); grams: ONNX Runtime cpu \(\d+ threads\)$/m, 'says what computes');
+    assert.equal(result.backend, 'onnx-cpu');
+    // --backend with a TensorFlow.js name runs everything there, to the same numbers.
+    const tfjsJson = join(work, 'mini-tfjs.json');
+    const tfjs = repsim('cka', MODEL_A, MODEL_B, '--batch-size', '64', '--json', tfjsJson, '--backend', 'wasm');
+    assert.equal(tfjs.status, 0, tfjs.stderr);
+    assert.match(tfjs.stderr, /TensorFlow\.js wasm \(ONNX Runtime not used: --backend wasm runs everything on TensorFlow\.js/);
+    const onTfjs = JSON.parse(readFileSync(tfjsJson, 'utf8'));
+    assert.equal(onTfjs.backend, 'wasm');
+    assertMatrixClose(onTfjs.matrix, result.matrix, 1e-5, 'tfjs vs onnx');
     const table = repsim('cka', MODEL_A, MODEL_B, '--estimator', 'biased', '--quiet');
     assert.equal(table.status, 0);
     assert.match(table.stdout, /block1\/relu\s+0\.362\s+0\.280/);
@@ -158,9 +167,16 @@ describe('repsim backend and the bin', () => {
   test('reports the backend and why faster ones were skipped; --backend forces one', () => {
     const auto = repsim('backend');
     assert.equal(auto.status, 0);
-    assert.match(auto.stdout, /^backend: (tensorflow-gpu|tensorflow|wasm|cpu) /);
+    assert.match(auto.stdout, /^compute: ONNX Runtime [0-9.]+: cpu \(CPU \(MLAS\); fastest available; \d+ threads\) — skipped cuda: /m);
+    assert.match(auto.stdout, /^training: TensorFlow\.js (tensorflow-gpu|tensorflow|wasm|cpu) /m);
     const forced = spawnSync(process.execPath, [CLI, 'backend', '--backend', 'cpu'], { encoding: 'utf8' });
-    assert.match(forced.stdout, /backend: cpu .*forced/);
+    assert.match(forced.stdout, /^compute: TensorFlow\.js cpu — ONNX Runtime not used: --backend cpu runs everything on TensorFlow\.js$/m);
+    assert.match(forced.stdout, /^training: TensorFlow\.js cpu .*forced/m);
+    const onnx = spawnSync(process.execPath, [CLI, 'backend', '--backend', 'onnx-cpu'], { encoding: 'utf8' });
+    assert.match(onnx.stdout, /^compute: ONNX Runtime [0-9.]+: cpu .*forced/m);
+    const coreml = spawnSync(process.execPath, [CLI, 'backend', '--backend', 'onnx-coreml'], { encoding: 'utf8' });
+    assert.equal(coreml.status, 1, coreml.stderr);
+    assert.match(coreml.stderr, /^repsim: ONNX Runtime provider 'coreml' cannot run here: not available on linux$/m);
     const bad = spawnSync(process.execPath, [CLI, 'backend', '--backend', 'tpu'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--backend tpu: expected one of/);

@@ -1,10 +1,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ckaMatrix, LINEAR, rbf, MinibatchCkaAccumulator, WorkerPoolGramEngine, type KernelSpec, type LayerActivations } from '../../src/engine/similarity/index.js';
+import { ckaMatrix as ckaMatrixDefault, LINEAR, rbf, MinibatchCkaAccumulator, WorkerPoolGramEngine, type KernelSpec, type LayerActivations } from '../../src/engine/similarity/index.js';
 import { batchSchedule } from '../../src/engine/similarity/schedule.js';
 import { InputError } from '../../src/engine/errors.js';
 import { testBackend } from '../helpers/backend.js';
+import { SIMILARITY_ENGINES } from '../helpers/engines.js';
+import type { CkaMatrixOptions } from '../../src/engine/similarity/ckaMatrix.js';
+import type { GramEngine } from '../../src/engine/similarity/gramEngine.js';
 import { assertMatrixClose, loadJson, loadLayers } from '../helpers/fixtures.js';
+
+/** The accumulator tests run on the default engine. */
+const ckaMatrix = ckaMatrixDefault;
 
 interface LayersReference {
   layers: {
@@ -22,12 +28,14 @@ const KERNELS: [string, KernelSpec][] = [
   ['rbf:1.0', rbf(1.0)],
 ];
 
-describe('all-pairs CKA against the float64 NumPy reference', () => {
+for (const engineCase of SIMILARITY_ENGINES) describe(`all-pairs CKA against the float64 NumPy reference (${engineCase.name})`, () => {
+  let engine: GramEngine | undefined;
+  const ckaMatrix = (a: LayerActivations[], b: LayerActivations[], options: CkaMatrixOptions) => ckaMatrixOn(engine, a, b, options);
   let layersA: LayerActivations[];
   let layersB: LayerActivations[];
 
   before(async () => {
-    await testBackend();
+    engine = await engineCase.engine();
     layersA = loadLayers('cka/model_a.npz');
     layersB = loadLayers('cka/model_b.npz');
   });
@@ -112,15 +120,15 @@ describe('all-pairs CKA against the float64 NumPy reference', () => {
     assertMatrixClose(resumed.stderr, whole.stderr as number[][], 1e-12, 'resumed stderr');
   });
 
-  test('worker threads give the same result as the main thread', async () => {
+  test('worker threads give the same result as the main thread', { skip: engineCase.name !== 'TensorFlow.js' && 'TensorFlow.js worker threads only' }, async () => {
     const backend = await testBackend();
-    const engine = await WorkerPoolGramEngine.start(backend.name, 2);
+    const pool = await WorkerPoolGramEngine.start(backend.name, 2);
     try {
-      const threaded = await ckaMatrix(layersA, layersB, { kernel: rbf(0.5), estimator: 'minibatch', batchSize: 64, engine });
+      const threaded = await ckaMatrixOn(pool, layersA, layersB, { kernel: rbf(0.5), estimator: 'minibatch', batchSize: 64 });
       const single = await ckaMatrix(layersA, layersB, { kernel: rbf(0.5), estimator: 'minibatch', batchSize: 64 });
       assertMatrixClose(threaded.matrix, single.matrix as number[][], 1e-7, 'threaded');
     } finally {
-      await engine.close();
+      await pool.close();
     }
   });
 });
@@ -194,8 +202,12 @@ async function accumulate(a: LayerActivations[], b: LayerActivations[]): Promise
   return acc;
 }
 
-describe('all-pairs CKA on bad input', () => {
-  before(testBackend);
+for (const engineCase of SIMILARITY_ENGINES) describe(`all-pairs CKA on bad input (${engineCase.name})`, () => {
+  let engine: GramEngine | undefined;
+  const ckaMatrix = (a: LayerActivations[], b: LayerActivations[], options: CkaMatrixOptions) => ckaMatrixOn(engine, a, b, options);
+  before(async () => {
+    engine = await engineCase.engine();
+  });
   const layer = (name: string, rows: number, cols: number, fill: (i: number) => number): LayerActivations => ({
     name,
     shape: [rows, cols],
@@ -254,3 +266,8 @@ describe('all-pairs CKA on bad input', () => {
 });
 
 after(() => undefined);
+
+/** ckaMatrix on an engine (undefined: the in-process TensorFlow.js default). */
+function ckaMatrixOn(engine: GramEngine | undefined, a: LayerActivations[], b: LayerActivations[], options: CkaMatrixOptions) {
+  return ckaMatrixDefault(a, b, engine ? { ...options, engine } : options);
+}

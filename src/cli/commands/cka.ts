@@ -1,6 +1,6 @@
 /** `repsim cka A.npz B.npz ...`: CKA between every layer of A and every layer of B. */
 import { parseArgs } from 'node:util';
-import type { BackendReport } from '../../engine/backend/index.js';
+import { computeBackendName, type BackendReport } from '../../engine/backend/index.js';
 import { InputError } from '../../engine/errors.js';
 import { chooseGramEngine, ckaMatrix, featureCount, gramFlops, LINEAR, plannedBatches, rbf, type CkaEstimator, type KernelSpec } from '../../engine/similarity/index.js';
 import { assertSameExampleCount, loadActivations } from '../../engine/io/activationFiles.js';
@@ -17,7 +17,8 @@ export const CKA_USAGE = `repsim cka A.npz B.npz [options]
   --passes K                 passes over the examples (default 1: consecutive batches in file
                              order; more: a seeded reshuffle per pass)
   --seed S                   seed for the reshuffles (default 0)
-  --threads N                worker threads for the gram work (default: auto)
+  --threads N                threads for the gram work: ONNX Runtime's intra-op threads, or
+                             TensorFlow.js worker threads (default: auto, all cores)
   --json OUT                 write {layersA, layersB, matrix, stderr, ...} as JSON
   --csv OUT                  write the matrix as CSV (rows: layers of A)`;
 
@@ -95,7 +96,7 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
         seed: result.seed,
         batches: result.batches,
         files: { a: pathA, b: pathB },
-        backend: backend.name,
+        backend: computeBackendName(backend),
         warnings: result.warnings,
       },
       null,
@@ -109,5 +110,10 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
 }
 
 function describe(backend: BackendReport): string {
-  return `backend ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`;
+  if (backend.onnx) {
+    const skipped = backend.onnx.skipped;
+    return `ONNX Runtime ${backend.onnx.provider}${skipped.length ? ` (skipped ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`;
+  }
+  const skipped = backend.skipped.length ? `; skipped ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}` : '';
+  return `TensorFlow.js ${backend.name} (ONNX Runtime not used: ${backend.onnxUnavailable}${skipped})`;
 }

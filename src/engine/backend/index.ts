@@ -6,9 +6,16 @@
  * faster candidates were skipped, so users can see why their run is slow.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from '../errors.js';
+import { OnnxRuntime, PROVIDER_NAMES, formatOnnxRuntimeReport, type OnnxRuntimeReport, type ProviderName } from '../onnx/runtime.js';
 import { registerWasmTrainingKernels } from './wasmTrainingKernels.js';
 
+/** A TensorFlow.js backend (training, and everything where ONNX Runtime cannot run). */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+/** An ONNX Runtime execution provider, forced by `--backend onnx-<provider>`. */
+export type OnnxBackendName = `onnx-${ProviderName}`;
+/** What `--backend`, `REPSIM_BACKEND` and the `repsim.backend` setting take. */
+export type RequestedBackend = BackendName | OnnxBackendName | 'auto';
 
 export interface BackendCandidate {
   /** RepSim's name for it (what `--backend` and the `repsim.backend` setting take). */
@@ -39,6 +46,10 @@ export interface BackendReport {
   /** Faster candidates that were tried and skipped, with why. */
   readonly skipped: readonly BackendSkip[];
   readonly tfjsVersion: string;
+  /** ONNX Runtime, which computes activations and similarity where it runs; null where it does not. */
+  readonly onnx: OnnxRuntimeReport | null;
+  /** Why ONNX Runtime does not run (everything then runs on TensorFlow.js); null when it does. */
+  readonly onnxUnavailable: string | null;
 }
 
 function requirePackage(packageName: string): void {
@@ -93,10 +104,17 @@ export const BACKEND_CANDIDATES: readonly BackendCandidate[] = [
   },
 ];
 
-export const BACKEND_NAMES: readonly BackendName[] = BACKEND_CANDIDATES.map((c) => c.name);
+export const TFJS_BACKEND_NAMES: readonly BackendName[] = BACKEND_CANDIDATES.map((c) => c.name);
+export const ONNX_BACKEND_NAMES: readonly OnnxBackendName[] = PROVIDER_NAMES.map((name) => `onnx-${name}` as const);
+/** Every name `--backend` takes besides 'auto': ONNX Runtime providers first, then TensorFlow.js backends. */
+export const BACKEND_NAMES: readonly (BackendName | OnnxBackendName)[] = [...ONNX_BACKEND_NAMES, ...TFJS_BACKEND_NAMES];
 
-export function isBackendName(value: string): value is BackendName {
+export function isBackendName(value: string): value is BackendName | OnnxBackendName {
   return (BACKEND_NAMES as readonly string[]).includes(value);
+}
+
+export function isTfjsBackendName(value: string): value is BackendName {
+  return (TFJS_BACKEND_NAMES as readonly string[]).includes(value);
 }
 
 function describeError(error: unknown): string {
@@ -123,14 +141,17 @@ async function tryCandidate(candidate: BackendCandidate): Promise<string | null>
 }
 
 let chosen: Promise<BackendReport> | undefined;
+let onnxRuntime: OnnxRuntime | null = null;
 
 /**
- * Picks the backend once per process. `requested` is 'auto' (or undefined) for the fastest
+ * Picks the backends once per process. `requested` is 'auto' (or undefined) for the fastest
  * that works, or a name to force; forcing a backend that cannot load is an error naming it.
+ * A TensorFlow.js name runs everything on TensorFlow.js; an `onnx-*` name forces that ONNX
+ * Runtime provider (TensorFlow.js, for training, is then chosen automatically).
  */
-export function initBackend(requested: BackendName | 'auto' = 'auto'): Promise<BackendReport> {
+export function initBackend(requested: RequestedBackend = 'auto'): Promise<BackendReport> {
   if (!chosen) {
-    chosen = selectBackend(requested);
+    chosen = selectBackends(requested);
     chosen.catch(() => (chosen = undefined));
   }
   return chosen;
@@ -141,7 +162,29 @@ export async function currentBackend(): Promise<BackendReport | undefined> {
   return chosen;
 }
 
-async function selectBackend(requested: BackendName | 'auto'): Promise<BackendReport> {
+/** The ONNX Runtime chosen by `initBackend`, or null where it does not run (or was not asked for). */
+export function currentOnnxRuntime(): OnnxRuntime | null {
+  return onnxRuntime;
+}
+
+async function selectBackends(requested: RequestedBackend): Promise<BackendReport> {
+  const tfjs = await selectBackend(isTfjsBackendName(requested) ? requested : 'auto');
+  if (isTfjsBackendName(requested)) {
+    return { ...tfjs, onnx: null, onnxUnavailable: `--backend ${requested} runs everything on TensorFlow.js` };
+  }
+  const provider = requested === 'auto' ? 'auto' : (requested.slice('onnx-'.length) as ProviderName);
+  try {
+    onnxRuntime = await OnnxRuntime.start({ provider, tensorrt: process.env.REPSIM_TENSORRT === '1' });
+    return { ...tfjs, onnx: onnxRuntime.report, onnxUnavailable: null };
+  } catch (error) {
+    if (requested !== 'auto') throw new InputError(String((error as Error)?.message ?? error), 'backend');
+    return { ...tfjs, onnx: null, onnxUnavailable: String((error as Error)?.message ?? error) };
+  }
+}
+
+type TfjsReport = Omit<BackendReport, 'onnx' | 'onnxUnavailable'>;
+
+async function selectBackend(requested: BackendName | 'auto'): Promise<TfjsReport> {
   const skipped: BackendSkip[] = [];
   const candidates = requested === 'auto' ? BACKEND_CANDIDATES : BACKEND_CANDIDATES.filter((c) => c.name === requested);
   if (candidates.length === 0) {
@@ -160,15 +203,25 @@ async function selectBackend(requested: BackendName | 'auto'): Promise<BackendRe
         tfjsVersion: tf.version_core,
       };
     }
-    if (requested !== 'auto') throw new Error(`backend '${candidate.name}' (${candidate.packageName}) is not usable: ${reason}`);
+    if (requested !== 'auto') throw new InputError(`backend '${candidate.name}' (${candidate.packageName}) is not usable: ${reason}`, 'backend');
     skipped.push({ name: candidate.name, reason });
   }
   throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }
 
-/** One human-readable line: which backend runs and why the faster ones did not. */
+/**
+ * Human-readable lines: what computes activations and similarity (ONNX Runtime's provider, or
+ * TensorFlow.js and why), what trains, and why faster candidates were skipped.
+ */
 export function formatBackendReport(report: BackendReport): string {
   const why = report.selection === 'forced' ? 'forced' : 'fastest available';
   const skipped = report.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-  return `backend: ${report.name} (${report.description}; ${why})${skipped ? ` — skipped ${skipped}` : ''}`;
+  const tfjs = `TensorFlow.js ${report.name} (${report.description}; ${why})${skipped ? ` — skipped ${skipped}` : ''}`;
+  const compute = report.onnx ? `compute: ${formatOnnxRuntimeReport(report.onnx)}` : `compute: TensorFlow.js ${report.name} — ONNX Runtime not used: ${report.onnxUnavailable}`;
+  return `${compute}\ntraining: ${tfjs}`;
+}
+
+/** A short name for what computes activations and similarity: 'onnx-cpu', or the TF.js backend. */
+export function computeBackendName(report: BackendReport): BackendName | OnnxBackendName {
+  return report.onnx ? `onnx-${report.onnx.provider}` : report.name;
 }

@@ -48,6 +48,31 @@ function selfHsic(stacked: tf.Tensor3D, n: number): Float64Array {
   return sums;
 }
 
+/**
+ * From the raw sums ⟨Ūᵢ, V̄ⱼ⟩ of scaled grams to HSIC: divides by the normalizer and multiplies
+ * each term back by the grams' scales (in float64, where no activation range overflows).
+ * `selfB` may be the same array as `selfA` (a model against itself).
+ */
+export function finishBatchHsic(
+  cross: Float64Array,
+  selfA: Float64Array,
+  selfB: Float64Array,
+  gramsA: readonly CenteredGram[],
+  gramsB: readonly CenteredGram[],
+  n: number,
+  centering: Centering,
+): BatchHsic {
+  const c = hsicNormalizer(n, centering);
+  const layersA = gramsA.length;
+  const layersB = gramsB.length;
+  for (let i = 0; i < layersA; i++) {
+    for (let j = 0; j < layersB; j++) cross[i * layersB + j] *= (gramsA[i].scale * gramsB[j].scale) / c;
+  }
+  for (let i = 0; i < layersA; i++) selfA[i] *= (gramsA[i].scale * gramsA[i].scale) / c;
+  if (selfB !== selfA) for (let j = 0; j < layersB; j++) selfB[j] *= (gramsB[j].scale * gramsB[j].scale) / c;
+  return { layersA, layersB, cross, selfA, selfB };
+}
+
 export function batchHsic(
   gramsA: readonly CenteredGram[],
   gramsB: readonly CenteredGram[] | 'same',
@@ -66,9 +91,7 @@ export function batchHsic(
     perRow.dispose();
     const selfA = selfHsic(a, n);
     const selfB = gramsB === 'same' ? selfA : selfHsic(b, n);
-    const c = hsicNormalizer(n, centering);
-    for (const values of new Set([cross, selfA, selfB])) for (let i = 0; i < values.length; i++) values[i] /= c;
-    return { layersA: a.shape[0], layersB: b.shape[0], cross, selfA, selfB };
+    return finishBatchHsic(cross, selfA, selfB, gramsA, gramsB === 'same' ? gramsA : gramsB, n, centering);
   } finally {
     a.dispose();
     if (b !== a) b.dispose();

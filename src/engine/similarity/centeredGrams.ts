@@ -22,6 +22,11 @@ export interface CenteredGram {
   /** rows × rows, row-major; all zeros when degenerate. */
   readonly gram: Float32Array;
   readonly degenerate: string | null;
+  /**
+   * The true centred gram is `scale`·gram: features are scaled before the float32 products
+   * (s² for the linear kernel, 1 for RBF); HSIC terms are multiplied back in float64.
+   */
+  readonly scale: number;
 }
 
 export function centeredGram(layer: LayerBatch, kernel: KernelSpec, centering: Centering): CenteredGram {
@@ -43,7 +48,7 @@ export interface LayerBatchStatistics {
  */
 export function layerBatchStatistics(activations: tf.Tensor, kernel: KernelSpec, centering: Centering, firstPc: boolean): LayerBatchStatistics {
   const x = tf.tidy(() => flattenExamples(activations));
-  const { gram, linear, degenerate } = layerGrams(x, kernel);
+  const { gram, linear, degenerate, scale } = layerGrams(x, kernel);
   x.dispose();
   const n = gram.shape[0];
   const pc = firstPc && !degenerate ? firstPcFractionFromGram(linear.dataSync(), n) : firstPc ? null : undefined;
@@ -52,7 +57,7 @@ export function layerBatchStatistics(activations: tf.Tensor, kernel: KernelSpec,
   gram.dispose();
   const values = centered.dataSync() as Float32Array;
   centered.dispose();
-  return { gram: { gram: values, degenerate }, firstPc: pc };
+  return { gram: { gram: values, degenerate, scale }, firstPc: pc };
 }
 
 /** How heavy a layer's gram is to compute, for balancing work across threads (n²·features). */

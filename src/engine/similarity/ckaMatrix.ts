@@ -74,7 +74,7 @@ export async function ckaMatrix(
   if (!minibatch) checkFullDataFits(examples, layersA.length + (sameLayers ? 0 : layersB.length));
   if (centering === 'unbiased') assertUnbiasedBatchSize(batchSize, minibatch ? `batch size ${batchSize}` : `the evaluation set (${examples} examples)`);
 
-  const engine = options.engine ?? new InProcessGramEngine();
+  const engine: GramEngine = options.engine ?? new InProcessGramEngine();
   const accumulator = options.resumeFrom
     ? MinibatchCkaAccumulator.fromJSON(options.resumeFrom)
     : new MinibatchCkaAccumulator(layersA.map((l) => l.name), layersB.map((l) => l.name));
@@ -87,7 +87,7 @@ export async function ckaMatrix(
       const gramsB = sameLayers ? 'same' : await engine.grams(layersB.map((l) => sliceBatch(l, plan.examples)), options.kernel, centering);
       noteDegenerate(degenerate, 'model A', layersA, gramsA);
       if (gramsB !== 'same') noteDegenerate(degenerate, 'model B', layersB, gramsB);
-      accumulator.add(batchHsic(gramsA, gramsB, batchSize, centering));
+      accumulator.add(engine.batchHsic ? await engine.batchHsic(gramsA, gramsB, batchSize, centering) : batchHsic(gramsA, gramsB, batchSize, centering));
       await options.onBatch?.({ pass: plan.pass, batchesDone: accumulator.batches, totalBatches: plans.length, result: accumulator.result(), state: () => accumulator.toJSON() });
     }
   } finally {

@@ -7,10 +7,8 @@
  * catastrophically when activations sit far from zero (post-ReLU layers do).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelSpec } from './kernel.js';
+import { ZERO_VARIANCE_RELATIVE, type KernelSpec } from './kernel.js';
 
-/** Relative size below which a layer's centred activations are float32 noise, not variance. */
-const ZERO_VARIANCE_RELATIVE = 1e-6;
 
 export interface LayerGram {
   /** n × n gram matrix; an all-zero matrix when the layer has no variance. */
@@ -101,36 +99,64 @@ export function rbfGramFromLinear(dot: tf.Tensor2D, threshold: number): LayerGra
   return { gram, degenerate: null };
 }
 
-/** True when the centred activations are zero to float32 resolution (or the layer is empty). */
+/**
+ * How far the centred activations spread, feature by feature: `spread` = max |Xc| over the whole
+ * layer, and whether some feature's spread exceeds float32 noise of its own magnitude
+ * (max |Xc[:, j]| > 1e-6 · max |X[:, j]|). A large constant feature thus cannot hide the
+ * variance of the others.
+ */
+export function featureSpread(x: tf.Tensor2D, centered: tf.Tensor2D): { spread: number; hasVariance: boolean } {
+  const [spread, margin] = tf
+    .tidy(() => {
+      const perFeature = tf.max(tf.abs(centered), 0);
+      const magnitude = tf.max(tf.abs(x), 0);
+      return [tf.max(perFeature), tf.max(tf.sub(perFeature, tf.mul(magnitude, ZERO_VARIANCE_RELATIVE)))];
+    })
+    .map((t) => {
+      const value = t.dataSync()[0];
+      t.dispose();
+      return value;
+    });
+  return { spread, hasVariance: margin > 0 };
+}
+
+/** True when every feature's centred activations are zero to float32 resolution (or the layer is empty). */
 export function hasZeroVariance(x: tf.Tensor2D, centered: tf.Tensor2D): boolean {
-  const [spread, scale] = tf.tidy(() => [tf.max(tf.abs(centered)), tf.max(tf.abs(x))]).map((t) => {
-    const value = t.dataSync()[0];
-    t.dispose();
-    return value;
-  });
-  return !(spread > ZERO_VARIANCE_RELATIVE * scale);
+  return !featureSpread(x, centered).hasVariance;
 }
 
 export interface LayerGrams extends LayerGram {
-  /** Xc·Xcᵀ of the centred features (the same tensor as `gram` for the linear kernel). */
+  /** Xs·Xsᵀ of the centred, scaled features (the same tensor as `gram` for the linear kernel). */
   readonly linear: tf.Tensor2D;
+  /**
+   * What the gram was divided by: the true linear gram is `scale`·gram (s² for features scaled
+   * by 1/s; 1 for RBF, which is scale-free).
+   */
+  readonly scale: number;
 }
 
 /**
  * The gram of one layer (n × features) under a kernel, with the zero-variance check, and the
  * centred linear gram it was built from (for first-PC variance). Dispose both (once if equal).
+ *
+ * The centred features are divided by their largest magnitude s before any product, so that
+ * float32 neither overflows (activations of 3e9 squared and summed) nor underflows (1e-30);
+ * CKA is scale-invariant and callers that sum HSIC terms over batches multiply by `scale`.
  */
 export function layerGrams(x: tf.Tensor2D, kernel: KernelSpec): LayerGrams {
   const centered = centerFeatures(x);
   try {
-    if (hasZeroVariance(x, centered)) {
+    const { spread, hasVariance } = featureSpread(x, centered);
+    if (!hasVariance) {
       const n = x.shape[0];
       const zeros = tf.zeros([n, n]) as tf.Tensor2D;
-      return { gram: zeros, linear: zeros, degenerate: 'the layer has zero variance over these examples' };
+      return { gram: zeros, linear: zeros, scale: 1, degenerate: 'the layer has zero variance over these examples' };
     }
-    const linear = linearGram(centered);
-    if (kernel.kind === 'linear') return { gram: linear, linear, degenerate: null };
-    return { ...rbfGramFromLinear(linear, kernel.threshold), linear };
+    const scaled = tf.tidy(() => tf.div(centered, spread) as tf.Tensor2D);
+    const linear = linearGram(scaled);
+    scaled.dispose();
+    if (kernel.kind === 'linear') return { gram: linear, linear, scale: spread * spread, degenerate: null };
+    return { ...rbfGramFromLinear(linear, kernel.threshold), linear, scale: 1 };
   } finally {
     centered.dispose();
   }

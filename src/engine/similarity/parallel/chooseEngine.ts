@@ -5,7 +5,8 @@
  * for starting them (each loads its own backend, a few hundred milliseconds).
  */
 import { availableParallelism } from 'node:os';
-import type { BackendReport } from '../../backend/index.js';
+import { currentOnnxRuntime, type BackendReport } from '../../backend/index.js';
+import { OnnxGramEngine } from '../../onnx/similarity/onnxGramEngine.js';
 import { InProcessGramEngine, type GramEngine } from '../gramEngine.js';
 import { WorkerPoolGramEngine } from './workerPool.js';
 
@@ -19,7 +20,13 @@ export interface EngineChoice {
   readonly gramFlops: number;
 }
 
+/**
+ * ONNX Runtime where it runs (it uses every core itself; `threads` then sets its intra-op
+ * threads through the runtime), else TensorFlow.js in this thread or in worker threads.
+ */
 export async function chooseGramEngine(backend: BackendReport, { threads = 'auto', gramFlops }: EngineChoice): Promise<GramEngine> {
+  const onnx = backend.onnx ? currentOnnxRuntime() : null;
+  if (onnx) return new OnnxGramEngine(threads === 'auto' ? onnx : onnx.withThreads(threads));
   const singleThreaded = backend.name === 'wasm' || backend.name === 'cpu';
   const count = threads === 'auto' ? (singleThreaded && gramFlops >= MIN_FLOPS_FOR_WORKERS ? availableParallelism() : 1) : threads;
   if (count <= 1) return new InProcessGramEngine();
