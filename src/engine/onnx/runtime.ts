@@ -75,7 +75,11 @@ export interface OnnxRuntimeOptions {
 /** Loads onnxruntime-node; throws with the reason when it cannot load here. */
 export function loadOrtModule(): OrtModule {
   // A plain require keeps the package (and its native addon) out of the bundle.
-  return require('onnxruntime-node') as OrtModule;
+  const ort = require('onnxruntime-node') as OrtModule;
+  // Failures come back as exceptions whose messages RepSim reports; the native logger would
+  // also print them (e.g. a missing CUDA library while probing providers) to stderr.
+  ort.env.logLevel = 'fatal';
+  return ort;
 }
 
 function bindingDirectory(): string {
@@ -102,7 +106,8 @@ async function verifyProvider(ort: OrtModule, candidate: ProviderCandidate): Pro
   if (!candidate.platforms.includes(process.platform)) return `not available on ${process.platform}`;
   const library = candidate.library?.(bindingDirectory());
   if (library && !existsSync(library)) {
-    return candidate.name === 'cuda' ? `the CUDA provider is not installed (${CUDA_INSTALL_COMMAND} installs it)` : `its provider library is not installed (${library})`;
+    if (process.platform !== 'linux' || process.arch !== 'x64') return `onnxruntime-node ships no ${candidate.name} provider for ${process.platform}-${process.arch}`;
+    return `the CUDA 12 provider is not installed (${CUDA_INSTALL_COMMAND} downloads it; it needs CUDA 12 and cuDNN 9)`;
   }
   try {
     const session = await ort.InferenceSession.create(probeModel(), { executionProviders: [candidate.name], logSeverityLevel: 4 });
