@@ -113,6 +113,8 @@ export interface RunSnapshot {
   readonly status: RunStatus;
   /** What computed activations and similarity: an ONNX Runtime provider (onnx-*) or a TensorFlow.js backend. */
   readonly backend?: BackendName | OnnxBackendName;
+  /** What computed and what trained, in words (with why ONNX Runtime did not run, when it did not). */
+  readonly backendDetail?: string;
   readonly progress?: RunProgress;
   readonly models: readonly ModelSummary[];
   /** Training curves per model id, end-of-epoch points (and per-batch points while training). */

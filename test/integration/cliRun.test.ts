@@ -70,6 +70,11 @@ describe('repsim run', () => {
     assert.deepEqual([png.width, png.height], [2 * cell + 8 + 16, 3 * cell]);
     const results = JSON.parse(readFileSync(join(out(), 'results.json'), 'utf8'));
     assert.equal(results.status, 'done');
+    // ONNX Runtime computed it, and the snapshot says so in words too.
+    if (!process.env.REPSIM_TEST_BACKEND || process.env.REPSIM_TEST_BACKEND === 'auto') {
+      assert.match(results.backend, /^onnx-(cpu|cuda|dml|coreml)$/);
+      assert.match(results.backendDetail, /^compute: ONNX Runtime [0-9.]+: \w+ .*; training: TensorFlow\.js /);
+    }
     assert.deepEqual(results.comparisons.map((c: { name: string }) => c.name), ['minibatch', 'rbf-debiased']);
   });
 

@@ -152,7 +152,7 @@ export class RepsimApp extends LitElement {
     const views = comparisonViews(run);
     const view = selectedView(views, this.picked);
     return html`
-      <repsim-run-header .experiment=${run.experiment} .backend=${run.backend} .status=${run.status} .error=${run.error} .models=${run.models}></repsim-run-header>
+      <repsim-run-header .experiment=${run.experiment} .backend=${run.backend} .backendDetail=${run.backendDetail} .status=${run.status} .error=${run.error} .models=${run.models}></repsim-run-header>
       ${active ? html`<repsim-progress .progress=${run.progress} ?cancellable=${this.live} @repsim-cancel=${this.cancel}></repsim-progress>` : nothing}
       ${view ? this.renderComparison(views, view) : html`<p class="empty muted">${active ? 'No comparison yet.' : 'This run has no comparisons.'}</p>`}
       ${Object.values(run.training).some((points) => points.length > 0)

@@ -59,6 +59,8 @@ export class RepsimRunHeader extends LitElement {
   @property() backend?: string;
   @property() status: RunStatus = 'queued';
   @property() error?: string;
+  /** What computed and what trained, in words: the backend label's tooltip. */
+  @property() backendDetail?: string;
   @property({ attribute: false }) models: readonly ModelSummary[] = [];
 
   override render() {
@@ -69,7 +71,7 @@ export class RepsimRunHeader extends LitElement {
         <span class="status ${this.status}" role="status">
           <vscode-icon name=${status.icon} ?spin=${this.status === 'running'}></vscode-icon>${status.text}
         </span>
-        ${this.backend ? html`<span class="muted backend">backend: ${this.backend}</span>` : nothing}
+        ${this.backend ? html`<span class="muted backend" title=${this.backendDetail ?? nothing}>backend: ${this.backend}</span>` : nothing}
       </div>
       ${this.models.length > 0 ? html`<p class="models muted">${this.models.map((m, i) => html`${i > 0 ? ' · ' : ''}${this.describeModel(m)}`)}</p>` : nothing}
       ${this.error && this.status !== 'cancelled' ? html`<p class="error">${this.error}</p>` : nothing}

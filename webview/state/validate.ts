@@ -96,5 +96,5 @@ export function isRunSnapshot(value: unknown): value is RunSnapshot {
   if (value.progress !== undefined && !isRunProgress(value.progress)) return false;
   const partial = value.partial;
   if (partial !== undefined && !(isObject(partial) && isString(partial.comparison) && isString(partial.a) && isString(partial.b) && isCkaSnapshot(partial.cka))) return false;
-  return isOptional(value.error, isString) && isOptional(value.backend, isString);
+  return isOptional(value.error, isString) && isOptional(value.backend, isString) && isOptional(value.backendDetail, isString);
 }

@@ -12,5 +12,5 @@ export * from './gramEngine.js';
 export * from './layers.js';
 export * from './schedule.js';
 export { WorkerPoolGramEngine } from './parallel/workerPool.js';
-export { chooseGramEngine, gramFlops } from './parallel/chooseEngine.js';
+export { chooseGramEngine, defaultGramEngine, gramFlops } from './parallel/chooseEngine.js';
 export { firstPcVarianceFraction } from './principalComponent.js';

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { BackendReport } from '../../engine/backend/index.js';
+import { computeBackendName, formatBackendReport, type BackendReport } from '../../engine/backend/index.js';
 import { loadDataset, type ImageDataset } from '../../engine/data/index.js';
 import { InputError } from '../../engine/errors.js';
 import type { Experiment } from '../../protocol/experiment.js';
@@ -83,7 +83,8 @@ export class ExperimentRun {
       experiment: this.experimentName,
       file: this.request.filePath,
       status: this.status,
-      backend: this.request.backend.name,
+      backend: computeBackendName(this.request.backend),
+      backendDetail: formatBackendReport(this.request.backend).replace('\n', '; '),
       progress: this.progress,
       models: [...this.models.values()],
       training: this.training,

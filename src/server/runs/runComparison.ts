@@ -6,7 +6,7 @@ import { compareModels, testSetEvaluation, type CompareState, type ModelComparis
 import type { ImageDataset } from '../../engine/data/index.js';
 import { InputError } from '../../engine/errors.js';
 import { selectLayers, type LayerSelection } from '../../engine/models/index.js';
-import { ckaMatrix, LINEAR, rbf, type AccumulatorState, type KernelSpec, type LayerActivations } from '../../engine/similarity/index.js';
+import { ckaMatrix, defaultGramEngine, LINEAR, rbf, type AccumulatorState, type KernelSpec, type LayerActivations } from '../../engine/similarity/index.js';
 import { layerNameMatcher } from '../../engine/models/index.js';
 import type { ComparisonSpec, DataSpec } from '../../protocol/experiment.js';
 import type { CkaSettings, CkaSnapshot, ComparisonResult } from '../../protocol/results.js';
@@ -102,6 +102,7 @@ async function compareLayerModels(
       subspaceMatch: spec.subspaceMatch ? { ...spec.subspaceMatch, seed: settings.seed } : undefined,
       signal: context.signal,
       resumeFrom,
+      log: context.log,
     },
     async (progress) => {
       if (progress.phase === 'subspace-match') {
@@ -160,6 +161,7 @@ async function compareActivations(
   const examples = a[0].shape[0];
   const started = performance.now();
   const result = await ckaMatrix(a, b, {
+    engine: defaultGramEngine(),
     kernel: kernelOf(settings),
     estimator: settings.estimator,
     batchSize: Math.min(settings.batchSize, examples),

@@ -37,3 +37,9 @@ export async function chooseGramEngine(backend: BackendReport, { threads = 'auto
 export function gramFlops(featureCounts: readonly number[], batchSize: number, batches: number): number {
   return featureCounts.reduce((sum, d) => sum + 2 * batchSize * batchSize * d, 0) * batches;
 }
+
+/** ONNX Runtime's engine where `initBackend` started it; undefined: TensorFlow.js in this thread. */
+export function defaultGramEngine(): GramEngine | undefined {
+  const onnx = currentOnnxRuntime();
+  return onnx ? new OnnxGramEngine(onnx) : undefined;
+}
