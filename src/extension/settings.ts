@@ -5,14 +5,14 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { BackendName } from '../protocol/index.js';
+import type { RequestedBackend } from '../protocol/index.js';
 
 export const SETTINGS_SECTION = 'repsim';
 /** Settings the server reads at start: changing one restarts it. */
 export const SERVER_SETTINGS = ['backend', 'dataDirectory', 'cacheDirectory'] as const;
 
 // Listed here rather than imported: the engine's list would pull TensorFlow.js into the extension.
-const BACKENDS: readonly (BackendName | 'auto')[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const BACKENDS: readonly RequestedBackend[] = ['auto', 'onnx-cuda', 'onnx-tensorrt', 'onnx-dml', 'onnx-coreml', 'onnx-cpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface RawSettings {
   readonly backend?: unknown;
@@ -23,7 +23,7 @@ export interface RawSettings {
 }
 
 export interface ResolvedSettings {
-  readonly backend: BackendName | 'auto';
+  readonly backend: RequestedBackend;
   readonly dataDirectory?: string;
   readonly cacheDirectory?: string;
   readonly defaultBatchSize: number;
@@ -47,7 +47,7 @@ function positiveInteger(value: unknown, fallback: number, minimum: number): num
 }
 
 export function resolveSettings(raw: RawSettings, workspaceFolder: string | undefined, home = homedir()): ResolvedSettings {
-  const backend = BACKENDS.includes(raw.backend as BackendName) ? (raw.backend as BackendName | 'auto') : 'auto';
+  const backend = BACKENDS.includes(raw.backend as RequestedBackend) ? (raw.backend as RequestedBackend) : 'auto';
   return {
     backend,
     dataDirectory: resolveSettingPath(raw.dataDirectory, workspaceFolder, home),

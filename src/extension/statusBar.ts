@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { progressSummary, phaseName } from './runs/progressText.js';
 import type { RunTracker } from './runs/runTracker.js';
+import { computeBackendDescription, computeBackendLabel } from './server/backendText.js';
 import type { ComputeServerClient } from './server/serverClient.js';
 
 export const SHOW_PANEL_COMMAND = 'repsim.showPanel';
@@ -27,7 +28,8 @@ export class RepSimStatusBar implements vscode.Disposable {
   private update(): void {
     const state = this.client.state;
     const run = this.tracker.current();
-    const backend = this.client.info?.backend.name;
+    const info = this.client.info?.backend;
+    const backend = info ? computeBackendLabel(info) : undefined;
     this.item.backgroundColor = undefined;
     if (run) {
       const summary = progressSummary(run.progress);
@@ -43,7 +45,7 @@ export class RepSimStatusBar implements vscode.Disposable {
       this.item.tooltip = 'Starting the compute server…';
     } else if (backend) {
       this.item.text = `$(graph) RepSim: ${backend}`;
-      this.item.tooltip = `Compute server backend: ${this.client.info!.backend.description}\nClick to show the results panel`;
+      this.item.tooltip = `${computeBackendDescription(info!)}\nClick to show the results panel`;
     } else if (this.tracker.all().length > 0) {
       this.item.text = '$(graph) RepSim';
       this.item.tooltip = 'The compute server is stopped; it starts with the next run or check';
@@ -60,3 +62,4 @@ export class RepSimStatusBar implements vscode.Disposable {
     this.item.dispose();
   }
 }
+

@@ -81,7 +81,7 @@ export class ComputeServer {
     }
     this.settings = params;
     this.backend = await initBackend(params.backend ?? 'auto');
-    this.log(formatBackendReport(this.backend));
+    for (const line of formatBackendReport(this.backend).split('\n')) this.log(line);
     return {
       protocolVersion: PROTOCOL_VERSION,
       serverVersion: SERVER_VERSION,

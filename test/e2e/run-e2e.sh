@@ -6,9 +6,11 @@
 #   1. apt, for what is missing: chromium, libkrb5-dev (code-server's kerberos module builds
 #      against gssapi), ripgrep (replaces the binary @vscode/ripgrep would download from
 #      GitHub), unzip, curl, build-essential;
-#   2. npm: code-server, playwright-core and vsce into $E2E_DIR/tools (once; reused after).
+#   2. npm: code-server and playwright-core into $E2E_DIR/tools (once; reused after).
 #      Their native modules build with node-gyp against the Node headers of `nodedir`;
-#   3. builds the bundles (production), packages the .vsix, checks it and its server unpacked
+#   3. builds the bundles (production) and packages this platform's .vsix with
+#      scripts/package.mjs (`npm run package -- --target linux-x64` here: onnxruntime-node's
+#      linux/x64 binaries only), checks it, its onnxruntime-node, server and CLI unpacked
 #      (packagedServer.ts);
 #   4. installs it into a private code-server, starts that on 127.0.0.1 (setsid; the whole
 #      process group is killed on exit), and drives it: driver/ui.ts (palette → Compare Models
@@ -25,7 +27,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 E2E=${E2E_DIR:-$REPO/.e2e}
 ARTIFACTS=$REPO/test-artifacts
 CODE_SERVER_VERSION=4.100.3
-TOOLS_SPEC="code-server@$CODE_SERVER_VERSION playwright-core@1 @vscode/vsce@3"
+TOOLS_SPEC="code-server@$CODE_SERVER_VERSION playwright-core@1"
 T0=$(date +%s)
 step() { echo "[$(($(date +%s) - T0))s] $*"; }
 
@@ -68,28 +70,24 @@ fi
 CODE_SERVER=$E2E/tools/node_modules/.bin/code-server
 export PLAYWRIGHT_CORE=$E2E/tools/node_modules/playwright-core
 
-step "build (production) and package the .vsix"
-NODE_ENV=production node scripts/build.mjs
-# Packaged from a staging copy: vsce matches every file under its folder against .vscodeignore,
-# and $E2E alone holds tens of thousands of files. node_modules is linked, not copied.
-STAGE=$E2E/stage
-rm -rf "$STAGE" && mkdir -p "$STAGE/data"
-cp -r package.json README.md .vscodeignore dist media schemas "$STAGE/"
-cp -r data/fashion-mnist-subset "$STAGE/data/"
-[ -f LICENSE ] && cp LICENSE "$STAGE/"
-ln -s "$REPO/node_modules" "$STAGE/node_modules"
-(cd "$STAGE" && "$E2E/tools/node_modules/.bin/vsce" package --allow-missing-repository --skip-license --no-rewrite-relative-links \
-  -o "$E2E/repsim.vsix" >"$E2E/logs/vsce.log" 2>&1) || { cat "$E2E/logs/vsce.log"; exit 1; }
-ls -l "$E2E/repsim.vsix" | awk '{printf "vsix: %s bytes\n", $5}'
-rm -rf "$E2E/unpacked" && mkdir -p "$E2E/unpacked" && unzip -q "$E2E/repsim.vsix" -d "$E2E/unpacked"
+# This machine's vsce target (linux-x64 in CI): the .vsix carries only its onnxruntime binaries.
+TARGET=$(node -p 'process.platform + "-" + process.arch')
+step "build (production) and package the $TARGET .vsix (scripts/package.mjs)"
+# scripts/package.mjs builds for production, then packages from a staging copy (vsce matches
+# every file under its folder against every ignore pattern; $E2E alone holds tens of thousands).
+rm -f "$E2E"/repsim-*.vsix
+node scripts/package.mjs --target "$TARGET" --out-dir "$E2E" >"$E2E/logs/vsce.log" 2>&1 || { cat "$E2E/logs/vsce.log"; exit 1; }
+VSIX=$(ls "$E2E"/repsim-"$TARGET"-*.vsix)
+ls -l "$VSIX" | awk '{printf "vsix: %s, %s bytes\n", $9, $5}'
+rm -rf "$E2E/unpacked" && mkdir -p "$E2E/unpacked" && unzip -q "$VSIX" -d "$E2E/unpacked"
 
 LOGS=()
-step "packaged extension: contents, server and CLI from the unpacked .vsix"
-node --import tsx test/e2e/packagedServer.ts "$E2E/repsim.vsix" 2>&1 | tee "$E2E/logs/packaged.log" || true
+step "packaged extension: contents, onnxruntime-node, server and CLI from the unpacked .vsix"
+node --import tsx test/e2e/packagedServer.ts "$VSIX" 2>&1 | tee "$E2E/logs/packaged.log" || true
 LOGS+=("$E2E/logs/packaged.log")
 
 step "install into code-server; test workspace; extension-host test module"
-"$CODE_SERVER" --user-data-dir "$E2E/state/ud" --extensions-dir "$E2E/state/exts" --install-extension "$E2E/repsim.vsix" --force >"$E2E/logs/install.log" 2>&1 ||
+"$CODE_SERVER" --user-data-dir "$E2E/state/ud" --extensions-dir "$E2E/state/exts" --install-extension "$VSIX" --force >"$E2E/logs/install.log" 2>&1 ||
   { cat "$E2E/logs/install.log"; exit 1; }
 cat >"$E2E/state/ud/User/settings.json" <<'JSON'
 {

@@ -23,7 +23,8 @@ test('the server answers initialize over stdio JSON-RPC with its backend, logs o
     await connection.sendRequest(Shutdown);
     await connection.sendNotification(Exit);
     assert.equal(await exited, 0);
-    assert.match(stderr, /backend: cpu/);
+    assert.match(stderr, /^\[repsim-server\] compute: TensorFlow\.js cpu — ONNX Runtime not used: --backend cpu runs everything on TensorFlow\.js$/m);
+    assert.match(stderr, /^\[repsim-server\] training: TensorFlow\.js cpu .*forced/m);
   } finally {
     connection.dispose();
     child.kill();

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, existsSync, writeFileSync, readdirSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpz } from '../../src/engine/io/npz.js';
-import { ckaMatrix, LINEAR } from '../../src/engine/similarity/index.js';
+import { ckaMatrix, defaultGramEngine, LINEAR } from '../../src/engine/similarity/index.js';
 import { seededRandom } from '../../src/engine/random.js';
 import { Cancel, ComparisonDone, Done, Failed, PartialResult, Progress, Run, RunStatusChanged, Validate, type RunSnapshot } from '../../src/protocol/index.js';
 import { launchServer, type LaunchedServer } from '../../src/server/launcher.js';
@@ -107,7 +107,8 @@ describe('compute server runs', () => {
       const result = outcome.snapshot!.comparisons[0];
       const { readActivationFile } = await import('../../src/engine/io/files.js');
       const load = async (p: string) => (await readActivationFile(p)).map(({ name, array }) => ({ name, shape: array.shape, data: array.data as Float32Array }));
-      const direct = await ckaMatrix(await load(pathA), await load(pathB), { kernel: LINEAR, estimator: 'minibatch', batchSize: 512, passes: 2, seed: 3 });
+      // The engine the server uses (ONNX Runtime where it runs), in this process.
+      const direct = await ckaMatrix(await load(pathA), await load(pathB), { kernel: LINEAR, estimator: 'minibatch', batchSize: 512, passes: 2, seed: 3, engine: defaultGramEngine() });
       assertMatrixClose(result.matrix, direct.matrix as number[][], 1e-9, 'server vs engine');
       assertMatrixClose(result.stderr, direct.stderr as number[][], 1e-9, 'stderr');
       const out = join(work, 'repsim-results', 'order');
@@ -169,7 +170,7 @@ describe('compute server runs', () => {
       assert.ok(recorded.partialBatches[0] >= killedAt && recorded.partialBatches[0] <= killedAt + 2, `resumed at batch ${recorded.partialBatches[0]} after a kill at ${killedAt}`);
       const { readActivationFile } = await import('../../src/engine/io/files.js');
       const load = async (p: string) => (await readActivationFile(p)).map(({ name, array }) => ({ name, shape: array.shape, data: array.data as Float32Array }));
-      const direct = await ckaMatrix(await load(pathA), await load(pathB), { kernel: LINEAR, estimator: 'minibatch', batchSize: 16, passes: 2, seed: 3 });
+      const direct = await ckaMatrix(await load(pathA), await load(pathB), { kernel: LINEAR, estimator: 'minibatch', batchSize: 16, passes: 2, seed: 3, engine: defaultGramEngine() });
       assertMatrixClose(outcome.snapshot!.comparisons[0].matrix, direct.matrix as number[][], 1e-9, 'resumed vs uninterrupted');
     } finally {
       await second.stop();

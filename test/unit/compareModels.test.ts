@@ -2,10 +2,12 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { compareModels, type EvaluationData } from '../../src/engine/activations/index.js';
+import { compareModels as compareModelsOn, type CompareModelsOptions, type CompareProgress, type ComparedModel, type EvaluationData } from '../../src/engine/activations/index.js';
+import type { OnnxRuntime } from '../../src/engine/onnx/runtime.js';
 import { ckaMatrix, firstPcVarianceFraction, LINEAR, type LayerActivations } from '../../src/engine/similarity/index.js';
 import { seededRandom } from '../../src/engine/random.js';
 import { testBackend } from '../helpers/backend.js';
+import { testOnnxRuntime } from '../helpers/engines.js';
 import { assertMatrixClose } from '../helpers/fixtures.js';
 
 const LAYERS = ['c1', 'c1/relu', 'c2', 'c2/relu', 'pool'];
@@ -49,13 +51,25 @@ function allActivations(model: tfl.LayersModel, data: EvaluationData): LayerActi
   return layers;
 }
 
-describe('compareModels', () => {
+const ENGINES: readonly { name: string; runtime: () => Promise<OnnxRuntime | null>; description: string }[] = [
+  { name: 'ONNX Runtime, grams fused into the exported models', runtime: testOnnxRuntime, description: 'ONNX Runtime' },
+  { name: 'TensorFlow.js', runtime: async () => null, description: 'TensorFlow.js' },
+];
+
+for (const engine of ENGINES) describe(`compareModels on ${engine.name}`, () => {
   let modelA: tfl.LayersModel;
   let modelB: tfl.LayersModel;
+  let runtime: OnnxRuntime | null;
   const data = syntheticData(96);
+  const compareModels = async (a: ComparedModel, b: ComparedModel, d: EvaluationData, options: CompareModelsOptions = {}, onProgress?: (p: CompareProgress) => void) => {
+    const result = await compareModelsOn(a, b, d, { ...options, runtime }, onProgress);
+    assert.ok(result.engines.a.startsWith(engine.description) && result.engines.b.startsWith(engine.description), JSON.stringify(result.engines));
+    return result;
+  };
 
   before(async () => {
     await testBackend();
+    runtime = await engine.runtime();
     modelA = smallConvNet(1);
     modelB = smallConvNet(2);
   });

@@ -6,10 +6,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { currentOnnxRuntime } from '../backend/index.js';
 import { InputError } from '../errors.js';
+import { FusedGramRunner } from '../onnx/activations/fusedGramModel.js';
+import { UnsupportedLayerError } from '../onnx/export/index.js';
+import type { OnnxRuntime } from '../onnx/runtime.js';
+import { OnnxGramEngine } from '../onnx/similarity/onnxGramEngine.js';
 import { MinibatchCkaAccumulator, sameNames, type AccumulatorState, type CkaMatrixResult } from '../similarity/accumulator.js';
 import { batchHsic } from '../similarity/batchHsic.js';
 import { layerBatchStatistics, type CenteredGram } from '../similarity/centeredGrams.js';
+import { firstPcFractionFromGram } from '../similarity/principalComponent.js';
 import { LINEAR, type KernelSpec } from '../similarity/kernel.js';
 import { batchSchedule, type BatchPlan } from '../similarity/schedule.js';
 import { AgreementCounter, type AgreementState, type PredictionAgreement } from './agreement.js';
@@ -35,6 +41,13 @@ export interface CompareModelsOptions {
   readonly signal?: AbortSignal;
   /** Continue an interrupted comparison with the same settings from its saved state. */
   readonly resumeFrom?: CompareState;
+  /**
+   * Where the forward passes and grams run: ONNX Runtime (default: the one `initBackend` chose,
+   * when it runs), or null for TensorFlow.js. A model with a layer the ONNX exporter does not
+   * know runs on TensorFlow.js, with the layer named through `log`.
+   */
+  readonly runtime?: OnnxRuntime | null;
+  readonly log?: (message: string) => void;
 }
 
 /** Everything a comparison has accumulated after some batches, as plain JSON. */
@@ -63,6 +76,8 @@ export interface ModelComparison {
   readonly firstPc?: { readonly a: (number | null)[]; readonly b: (number | null)[] };
   readonly agreement?: PredictionAgreement;
   readonly subspaceMatch?: readonly LayerPairMatch[];
+  /** What ran each model's forward pass and grams, e.g. 'ONNX Runtime cpu' or 'TensorFlow.js'. */
+  readonly engines: { readonly a: string; readonly b: string };
 }
 
 const DEFAULT_BATCH_SIZE = 256;
@@ -79,7 +94,11 @@ export async function compareModels(
   const passes = options.passes ?? 1;
   const seed = options.seed ?? 0;
   const same = a.model === b.model && sameNames(a.layers, b.layers);
-  const runners = [new LayerRunner(a, 'model A'), same ? null : new LayerRunner(b, 'model B')] as const;
+  const runtime = options.runtime === undefined ? currentOnnxRuntime() : options.runtime;
+  const firstPc = options.firstPc === true;
+  const runnerA = await chooseRunner(a, 'model A', kernel, firstPc, batchSize, runtime, options.log);
+  const runnerB = same ? null : await chooseRunner(b, 'model B', kernel, firstPc, batchSize, runtime, options.log);
+  const hsicEngine = runtime ? new OnnxGramEngine(runtime) : null;
   const plans = [...batchSchedule({ examples: data.count, batchSize, passes, seed })];
   const resume = options.resumeFrom;
   const accumulator = resume ? MinibatchCkaAccumulator.fromJSON(resume.accumulator) : new MinibatchCkaAccumulator(a.layers, b.layers);
@@ -90,23 +109,25 @@ export async function compareModels(
   const started = performance.now();
   const skipped = resume?.batchesDone ?? 0;
 
-  for (const [step, plan] of plans.entries()) {
-    if (step < skipped) continue;
-    options.signal?.throwIfAborted();
-    const input = tf.tensor(data.inputs(plan.examples), [batchExamples(plan), ...data.exampleShape]);
-    try {
-      const resultA = runners[0].run(input, kernel, options.firstPc === true);
-      const resultB = runners[1] ? runners[1].run(input, kernel, options.firstPc === true) : resultA;
-      accumulator.add(batchHsic(resultA.grams, runners[1] ? resultB.grams : 'same', batchSize, 'unbiased'));
+  try {
+    for (const [step, plan] of plans.entries()) {
+      if (step < skipped) continue;
+      options.signal?.throwIfAborted();
+      const rows = batchExamples(plan);
+      const inputs = data.inputs(plan.examples);
+      const resultA = await runnerA.run(inputs, rows, data.exampleShape);
+      const resultB = runnerB ? await runnerB.run(inputs, rows, data.exampleShape) : resultA;
+      const gramsB = runnerB ? resultB.grams : 'same';
+      accumulator.add(hsicEngine ? await hsicEngine.batchHsic(resultA.grams, gramsB, rows, 'unbiased') : batchHsic(resultA.grams, gramsB, rows, 'unbiased'));
       pcSums.a.add(resultA.firstPc);
       pcSums.b.add(resultB.firstPc);
       if (options.agreement && plan.pass === 0) agreement.add(exampleIndices(plan.examples), data.labels, resultA.predictions, resultB.predictions);
-    } finally {
-      input.dispose();
+      const seconds = (performance.now() - started) / 1000;
+      const imagesPerSecond = ((step + 1 - skipped) * batchSize) / seconds;
+      await onProgress?.({ phase: 'cka', pass: plan.pass, step: step + 1, total: plans.length, imagesPerSecond, result: accumulator.result(), state });
     }
-    const seconds = (performance.now() - started) / 1000;
-    const imagesPerSecond = ((step + 1 - skipped) * batchSize) / seconds;
-    await onProgress?.({ phase: 'cka', pass: plan.pass, step: step + 1, total: plans.length, imagesPerSecond, result: accumulator.result(), state });
+  } finally {
+    await Promise.all([runnerA.dispose(), runnerB?.dispose()]);
   }
 
   const subspaceMatch = options.subspaceMatch
@@ -120,6 +141,7 @@ export async function compareModels(
     firstPc: options.firstPc ? { a: pcSums.a.result(), b: pcSums.b.result() } : undefined,
     agreement: options.agreement ? agreement.result() : undefined,
     subspaceMatch,
+    engines: { a: runnerA.description, b: (runnerB ?? runnerA).description },
   };
 }
 
@@ -129,35 +151,100 @@ interface BatchResult {
   readonly predictions: Int32Array;
 }
 
-/** Runs one model on a batch, turning each selected layer's output into its centred gram. */
-class LayerRunner {
+/** Runs one model on a batch and turns each selected layer's output into its centred gram. */
+interface BatchRunner {
+  readonly description: string;
+  run(inputs: Float32Array, rows: number, exampleShape: readonly number[]): Promise<BatchResult>;
+  /** Frees what the runner holds beyond the comparison (ONNX Runtime sessions). */
+  dispose(): Promise<void>;
+}
+
+function checkLayers(compared: ComparedModel, label: string): void {
+  const names = new Set(compared.model.layers.map((l) => l.name));
+  const missing = compared.layers.filter((name) => !names.has(name));
+  if (missing.length) throw new InputError(`${compared.label ?? label} has no layer named ${missing.map((m) => `'${m}'`).join(', ')}`, missing[0]);
+  if (compared.layers.length === 0) throw new InputError(`${compared.label ?? label}: no layers selected to compare`);
+}
+
+/** ONNX Runtime with the grams fused into the model's graph where it runs and can export the model; else TensorFlow.js. */
+async function chooseRunner(
+  compared: ComparedModel,
+  label: string,
+  kernel: KernelSpec,
+  firstPc: boolean,
+  batchSize: number,
+  runtime: OnnxRuntime | null,
+  log?: (message: string) => void,
+): Promise<BatchRunner> {
+  checkLayers(compared, label);
+  if (runtime) {
+    const fused = new FusedGramRunner(runtime, compared.model, compared.layers, { kernel, linear: firstPc });
+    try {
+      await fused.prepare(batchSize);
+      return new OnnxLayerRunner(fused, firstPc, `ONNX Runtime ${runtime.provider}`);
+    } catch (error) {
+      if (!(error instanceof UnsupportedLayerError)) throw error;
+      log?.(`${compared.label ?? label}: ${error.message}; its forward pass and grams run on TensorFlow.js`);
+    }
+  }
+  return new TfjsLayerRunner(compared, label, kernel, firstPc);
+}
+
+class OnnxLayerRunner implements BatchRunner {
+  constructor(
+    private readonly fused: FusedGramRunner,
+    private readonly firstPc: boolean,
+    readonly description: string,
+  ) {}
+
+  async run(inputs: Float32Array, rows: number, exampleShape: readonly number[]): Promise<BatchResult> {
+    const { grams, linear, predictions } = await this.fused.run(inputs, rows, exampleShape);
+    const firstPc = grams.map((g, i) => (!this.firstPc ? undefined : g.degenerate ? null : firstPcFractionFromGram(linear![i], rows)));
+    return { grams, firstPc, predictions };
+  }
+
+  dispose(): Promise<void> {
+    return this.fused.dispose();
+  }
+}
+
+class TfjsLayerRunner implements BatchRunner {
+  readonly description = 'TensorFlow.js';
+  async dispose(): Promise<void> {}
   private readonly plan: ExecutionPlan;
   private readonly selected: ReadonlySet<string>;
   private readonly position: ReadonlyMap<string, number>;
 
-  constructor(private readonly compared: ComparedModel, label: string) {
-    const names = new Set(compared.model.layers.map((l) => l.name));
-    const missing = compared.layers.filter((name) => !names.has(name));
-    if (missing.length) throw new InputError(`${compared.label ?? label} has no layer named ${missing.map((m) => `'${m}'`).join(', ')}`, missing[0]);
-    if (compared.layers.length === 0) throw new InputError(`${compared.label ?? label}: no layers selected to compare`);
+  constructor(
+    private readonly compared: ComparedModel,
+    label: string,
+    private readonly kernel: KernelSpec,
+    private readonly firstPc: boolean,
+  ) {
+    checkLayers(compared, label);
     this.plan = planExecution(compared.model);
     this.selected = new Set(compared.layers);
     this.position = new Map(compared.layers.map((name, i) => [name, i]));
   }
 
-  run(input: tf.Tensor, kernel: KernelSpec, firstPc: boolean): BatchResult {
+  async run(inputs: Float32Array, rows: number, exampleShape: readonly number[]): Promise<BatchResult> {
+    const input = tf.tensor(inputs, [rows, ...exampleShape]);
     const grams = new Array<CenteredGram>(this.compared.layers.length);
     const pcs = new Array<number | null | undefined>(this.compared.layers.length);
-    const output = streamLayerOutputs(this.compared.model, this.plan, input, this.selected, (name, activations) => {
-      const i = this.position.get(name)!;
-      const stats = layerBatchStatistics(activations, kernel, 'unbiased', firstPc);
-      grams[i] = stats.gram;
-      pcs[i] = stats.firstPc;
-    });
-    const predictions = tf.tidy(() => tf.argMax(tf.reshape(output, [output.shape[0], -1]), 1));
-    const values = predictions.dataSync() as Int32Array;
-    tf.dispose([output, predictions]);
-    return { grams, firstPc: pcs, predictions: values };
+    try {
+      const output = streamLayerOutputs(this.compared.model, this.plan, input, this.selected, (name, activations) => {
+        const i = this.position.get(name)!;
+        const stats = layerBatchStatistics(activations, this.kernel, 'unbiased', this.firstPc);
+        grams[i] = stats.gram;
+        pcs[i] = stats.firstPc;
+      });
+      const predictions = tf.tidy(() => tf.argMax(tf.reshape(output, [output.shape[0], -1]), 1));
+      const values = predictions.dataSync() as Int32Array;
+      tf.dispose([output, predictions]);
+      return { grams, firstPc: pcs, predictions: values };
+    } finally {
+      input.dispose();
+    }
   }
 }
 

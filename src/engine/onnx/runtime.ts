@@ -122,7 +122,7 @@ async function verifyProvider(ort: OrtModule, candidate: ProviderCandidate): Pro
 }
 
 export class OnnxRuntime {
-  private readonly sessions = new Map<string, Promise<Ort.InferenceSession>>();
+  private readonly sessions = new Map<string, Promise<{ session: Ort.InferenceSession; meta: unknown }>>();
 
   private constructor(
     readonly ort: OrtModule,
@@ -175,16 +175,32 @@ export class OnnxRuntime {
 
   /**
    * The session for a graph, created once per key (what the graph computes and the shapes it
-   * was built for) and reused; `build` runs only on the first request for the key.
+   * was built for) and reused; `build` runs only on the first request for the key, and what it
+   * returns besides the bytes (e.g. the graph's input and output names) comes back every time.
    */
-  session(key: string, build: () => Uint8Array): Promise<Ort.InferenceSession> {
-    let session = this.sessions.get(key);
-    if (!session) {
-      session = this.ort.InferenceSession.create(build(), this.sessionOptions());
-      session.catch(() => this.sessions.delete(key));
-      this.sessions.set(key, session);
+  sessionWith<M>(key: string, build: () => { readonly bytes: Uint8Array; readonly meta: M }): Promise<{ readonly session: Ort.InferenceSession; readonly meta: M }> {
+    let entry = this.sessions.get(key) as Promise<{ session: Ort.InferenceSession; meta: M }> | undefined;
+    if (!entry) {
+      entry = (async () => {
+        const { bytes, meta } = build();
+        return { session: await this.ort.InferenceSession.create(bytes, this.sessionOptions()), meta };
+      })();
+      entry.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, entry);
     }
-    return session;
+    return entry;
+  }
+
+  /** Frees the session cached under `key` (a model's graph once its comparison is over). */
+  async release(key: string): Promise<void> {
+    const entry = this.sessions.get(key);
+    this.sessions.delete(key);
+    await (await entry?.catch(() => null))?.session.release();
+  }
+
+  /** `sessionWith` for a graph whose names the caller knows. */
+  async session(key: string, build: () => Uint8Array): Promise<Ort.InferenceSession> {
+    return (await this.sessionWith(key, () => ({ bytes: build(), meta: null }))).session;
   }
 
   sessionOptions(): Ort.InferenceSession.SessionOptions {
@@ -206,7 +222,7 @@ export class OnnxRuntime {
   async close(): Promise<void> {
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.all(sessions.map(async (s) => (await s.catch(() => null))?.release()));
+    await Promise.all(sessions.map(async (s) => (await s.catch(() => null))?.session.release()));
   }
 }
 

@@ -7,6 +7,7 @@ import { ComparisonDone, Done, Failed, Log, PartialResult, Progress, RunStatusCh
 import { launchServer } from '../../server/launcher.js';
 import type { RunTracker } from '../runs/runTracker.js';
 import { resolveSettings, SETTINGS_SECTION, type ResolvedSettings } from '../settings.js';
+import { computeBackendDescription } from './backendText.js';
 import { ComputeServerClient, describeExit } from './serverClient.js';
 import { ServerLogMerger } from './serverLogMerger.js';
 
@@ -58,7 +59,7 @@ export function createServerSession(log: vscode.LogOutputChannel, tracker: RunTr
   client.onNotification(Log, ({ level, message, runId }) => merger.notification(level, message, runId));
 
   client.onDidChangeState((state) => {
-    if (state.kind === 'running') log.info(`compute server ${state.info.serverVersion} ready: backend ${state.info.backend.name} (${state.info.backend.description})`);
+    if (state.kind === 'running') log.info(`compute server ${state.info.serverVersion} ready: ${computeBackendDescription(state.info.backend).replace('\n', '; ')}`);
   });
   client.onDidLoseServer((reason) => {
     merger.flush();

@@ -1,16 +1,32 @@
 /**
- * RepSim's tests inside a real extension host (code-server), run through the workbench's
- * extensionTestsPath: VS Code calls run(); a rejection fails the run. Each check's outcome also
- * goes to a marker file (REPSIM_E2E_MARKER) that the driver prints, since this process's
- * console is not the terminal's. Expects the workspace run-e2e.sh prepares, after the UI run.
+ * RepSim's tests inside a real extension host. Two runners load this module:
+ *  - code-server (test/e2e/run-e2e.sh, CI), through the workbench's extensionTestsPath: VS Code
+ *    calls run(); a rejection fails the run. Each check's outcome also goes to a marker file
+ *    (REPSIM_E2E_MARKER) that the driver prints, since this process's console is not the
+ *    terminal's;
+ *  - desktop VS Code through @vscode/test-electron (`npm run test:vscode`, .vscode-test.mjs),
+ *    where suite.ts makes each check a mocha test.
+ * Expects the workspace test/e2e/makeWorkspace.ts prepares; quickstart-e2e is run here unless
+ * the UI test already ran it.
  */
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, sep } from 'node:path';
+import type * as Ort from 'onnxruntime-node';
 import * as vscode from 'vscode';
 import type { RepSimApi } from '../../../src/extension/extension.js';
+import { TINY_MODEL_INPUT, TINY_MODEL_OUTPUT, tinyOnnxModel } from '../tinyOnnxModel.js';
 
 const EXTENSION_ID = 'repsim.repsim';
 const COMMANDS = ['repsim.compareModels', 'repsim.runExperiment', 'repsim.cancelRun', 'repsim.openResults', 'repsim.newExperimentFile', 'repsim.showLog'];
+
+export interface Check {
+  readonly name: string;
+  readonly body: () => Promise<void>;
+  /** For runners with per-test time limits (mocha); the checks wait with their own limits too. */
+  readonly timeoutMs: number;
+}
 
 interface CheckResult {
   readonly name: string;
@@ -35,20 +51,13 @@ function workspaceFile(name: string): vscode.Uri {
   return vscode.Uri.joinPath(folder.uri, name);
 }
 
-export async function run(): Promise<void> {
-  const results: CheckResult[] = [];
-  const check = async (name: string, body: () => Promise<void>) => {
-    const t0 = Date.now();
-    try {
-      await body();
-      results.push({ name, ok: true, seconds: (Date.now() - t0) / 1000 });
-    } catch (error) {
-      results.push({ name, ok: false, seconds: (Date.now() - t0) / 1000, error: String((error as Error)?.stack ?? error) });
-    }
-  };
+/** The checks, in order (later ones use what earlier ones set up); run them one after another. */
+export function extensionHostChecks(): Check[] {
+  const checks: Check[] = [];
+  const check = (name: string, body: () => Promise<void>, timeoutMs = 180_000) => void checks.push({ name, body, timeoutMs });
 
   let api: RepSimApi | undefined;
-  await check('extension activates and registers its commands', async () => {
+  check('extension activates and registers its commands', async () => {
     const extension = vscode.extensions.getExtension<RepSimApi>(EXTENSION_ID);
     assert.ok(extension, `${EXTENSION_ID} is not installed`);
     api = await extension.activate();
@@ -60,8 +69,40 @@ export async function run(): Promise<void> {
     assert.equal(vscode.workspace.getConfiguration('repsim').get('defaultPasses'), 1);
   });
 
+  check('onnxruntime-node loads in the extension host from the extension\'s folder and runs a model', async () => {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(extension, `${EXTENSION_ID} is not installed`);
+    // Resolved as dist/extension.js and dist/server.js resolve it: from the extension's own node_modules.
+    const load = createRequire(join(extension.extensionPath, 'dist', 'extension.js'));
+    const supported = !(process.platform === 'darwin' && process.arch === 'x64'); // no onnxruntime-node binary there
+    let ort: typeof Ort;
+    try {
+      ort = load('onnxruntime-node') as typeof Ort;
+    } catch (error) {
+      if (!supported) return; // RepSim falls back to TensorFlow.js
+      throw error;
+    }
+    assert.ok(load.resolve('onnxruntime-node').startsWith(join(extension.extensionPath, 'node_modules') + sep), `onnxruntime-node resolved outside the extension: ${load.resolve('onnxruntime-node')}`);
+    const session = await ort.InferenceSession.create(tinyOnnxModel());
+    try {
+      const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(TINY_MODEL_INPUT), [3]) });
+      assert.deepEqual(Array.from(out.y.data as Float32Array), TINY_MODEL_OUTPUT);
+    } finally {
+      await session.release();
+    }
+  });
+
   const experimentFile = workspaceFile('quickstart-e2e.repsim.json');
-  await check('experiment files open as JSON with comments; CodeLens over each experiment', async () => {
+  check('quickstart-e2e has results (run here unless the UI test ran it)', async () => {
+    const results = workspaceFile('repsim-results/quickstart-e2e/results.json');
+    if (existsSync(results.fsPath)) return;
+    const started = await vscode.commands.executeCommand<{ runIds?: string[] }>('repsim.runExperiment', experimentFile, 'quickstart-e2e');
+    assert.ok(started?.runIds?.length, `the run did not start: ${JSON.stringify(started)}`);
+    await until('quickstart-e2e\'s results.json', 900_000, () => existsSync(results.fsPath));
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // the run's last files (report.html) and its end
+  }, 960_000);
+
+  check('experiment files open as JSON with comments; CodeLens over each experiment', async () => {
     const document = await vscode.workspace.openTextDocument(experimentFile);
     await vscode.window.showTextDocument(document);
     assert.equal(document.languageId, 'jsonc');
@@ -84,7 +125,7 @@ export async function run(): Promise<void> {
     assert.match((open.command!.arguments![0] as vscode.Uri).fsPath, /repsim-results[\\/]quickstart-e2e[\\/]results\.json$/);
   });
 
-  await check('server checks of a broken experiment file become diagnostics on the offending text', async () => {
+  check('server checks of a broken experiment file become diagnostics on the offending text', async () => {
     const broken = workspaceFile('broken.repsim.json');
     const text = `// e2e: an unknown model id and a missing saved model
 {
@@ -124,7 +165,7 @@ export async function run(): Promise<void> {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
-  await check('a crash of the compute server: it is restarted (with back-off) and works again', async () => {
+  check('a crash of the compute server: it is restarted (with back-off) and works again', async () => {
     assert.ok(api, 'no extension API');
     const document = await vscode.workspace.openTextDocument(experimentFile);
     await api.testing.validateNow(document.uri);
@@ -141,7 +182,7 @@ export async function run(): Promise<void> {
     await until('diagnostics from the new server', 30_000, () => vscode.languages.getDiagnostics(broken).some((d) => d.source === 'repsim' && /unknown model 'zzz'/.test(d.message)));
   });
 
-  await check('untrusted workspace: running and comparing are refused with a clear message', async () => {
+  check('untrusted workspace: running and comparing are refused with a clear message', async () => {
     assert.ok(api, 'no extension API');
     api.testing.setTrustOverride(false);
     try {
@@ -157,7 +198,7 @@ export async function run(): Promise<void> {
     assert.deepEqual(manifest.extensionKind, ['workspace']);
   });
 
-  await check('results panels: serializer registered; Open Results shows a results.json beside the editor', async () => {
+  check('results panels: serializer registered; Open Results shows a results.json beside the editor', async () => {
     assert.ok(api, 'no extension API');
     assert.equal(api.testing.serializerRegistered, true);
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
@@ -172,7 +213,7 @@ export async function run(): Promise<void> {
     assert.ok(api.testing.openPanels() >= 1);
   });
 
-  await check('New Experiment File writes a template that passes the schema and the server checks', async () => {
+  check('New Experiment File writes a template that passes the schema and the server checks', async () => {
     const uri = await vscode.commands.executeCommand<vscode.Uri>('repsim.newExperimentFile', 'e2e-template');
     assert.ok(uri, 'no file was created');
     assert.match(uri.fsPath, /e2e-template\.repsim\.json$/);
@@ -186,6 +227,20 @@ export async function run(): Promise<void> {
     assert.deepEqual(problems.map((d) => d.message), []);
   });
 
+  return checks;
+}
+
+export async function run(): Promise<void> {
+  const results: CheckResult[] = [];
+  for (const { name, body } of extensionHostChecks()) {
+    const t0 = Date.now();
+    try {
+      await body();
+      results.push({ name, ok: true, seconds: (Date.now() - t0) / 1000 });
+    } catch (error) {
+      results.push({ name, ok: false, seconds: (Date.now() - t0) / 1000, error: String((error as Error)?.stack ?? error) });
+    }
+  }
   const marker = process.env.REPSIM_E2E_MARKER;
   if (marker) writeFileSync(marker, JSON.stringify({ results }, null, 2));
   const failed = results.filter((r) => !r.ok);

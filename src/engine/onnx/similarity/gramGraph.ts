@@ -27,7 +27,10 @@ export interface StackedGramOutputs {
   readonly linear?: string;
 }
 
-/** Appends the centred grams of `values` (activations [n, ...] each) and stacks them as graph outputs. */
+/**
+ * Appends the centred grams of `values` (activations [n, ...] each) and stacks them as graph
+ * outputs; returns the output names (the preferred ones unless the graph already uses them).
+ */
 export function appendStackedGrams(g: GraphBuilder, values: readonly string[], spec: Omit<CenteredGramSpec, 'prefix'>, prefixes?: readonly string[]): StackedGramOutputs {
   const per = values.map((value, k) => appendCenteredGram(g, value, { ...spec, prefix: prefixes?.[k] ?? `layer_${k}` }));
   const out: StackedGramOutputs = {
@@ -41,9 +44,9 @@ export function appendStackedGrams(g: GraphBuilder, values: readonly string[], s
 }
 
 /** Inputs layer_0 … layer_{L−1}, [n, cols_k] float32; outputs as `appendStackedGrams`. */
-export function buildGramGraph(rows: number, cols: readonly number[], spec: Omit<CenteredGramSpec, 'prefix' | 'rows'>): Uint8Array {
+export function buildGramGraph(rows: number, cols: readonly number[], spec: Omit<CenteredGramSpec, 'prefix' | 'rows'>): { bytes: Uint8Array; outputs: StackedGramOutputs } {
   const g = new GraphBuilder('repsim_centred_grams');
   const inputs = cols.map((d, k) => g.input(layerInputName(k), 'float32', [rows, d]));
-  appendStackedGrams(g, inputs, { ...spec, rows });
-  return g.encode();
+  const outputs = appendStackedGrams(g, inputs, { ...spec, rows });
+  return { bytes: g.encode(), outputs };
 }

@@ -10,7 +10,7 @@ import type { CenteredGram, Centering, LayerBatch } from '../../similarity/cente
 import type { GramEngine } from '../../similarity/gramEngine.js';
 import type { KernelSpec } from '../../similarity/kernel.js';
 import type { OnnxRuntime } from '../runtime.js';
-import { buildGramGraph, GRAMS_OUTPUT, layerInputName, LINEAR_GRAMS_OUTPUT, MARGINS_OUTPUT, MEDIANS_OUTPUT, SPREADS_OUTPUT } from './gramGraph.js';
+import { buildGramGraph, layerInputName, type StackedGramOutputs } from './gramGraph.js';
 import { buildHsicGraph, HSIC_CROSS_ROWS, HSIC_INPUT_A, HSIC_INPUT_B, HSIC_SELF_A_ROWS, HSIC_SELF_B_ROWS } from './hsicGraph.js';
 
 export const ZERO_VARIANCE_REASON = 'the layer has zero variance over these examples';
@@ -27,12 +27,12 @@ function kernelKey(kernel: KernelSpec): string {
 }
 
 /** Splits a stacked [L, n, n] output into per-layer views, zeroing degenerate layers. */
-export function centeredGramsFromOutputs(outputs: Ort.InferenceSession.OnnxValueMapType, layers: number, n: number, kernel: KernelSpec): OnnxCenteredGrams {
-  const stacked = outputs[GRAMS_OUTPUT].data as Float32Array;
-  const spreads = outputs[SPREADS_OUTPUT].data as Float32Array;
-  const margins = outputs[MARGINS_OUTPUT].data as Float32Array;
-  const medians = outputs[MEDIANS_OUTPUT]?.data as Float32Array | undefined;
-  const linearStack = outputs[LINEAR_GRAMS_OUTPUT]?.data as Float32Array | undefined;
+export function centeredGramsFromOutputs(outputs: Ort.InferenceSession.OnnxValueMapType, names: StackedGramOutputs, layers: number, n: number, kernel: KernelSpec): OnnxCenteredGrams {
+  const stacked = outputs[names.grams].data as Float32Array;
+  const spreads = outputs[names.spreads].data as Float32Array;
+  const margins = outputs[names.margins].data as Float32Array;
+  const medians = names.medians ? (outputs[names.medians].data as Float32Array) : undefined;
+  const linearStack = names.linear ? (outputs[names.linear].data as Float32Array) : undefined;
   const size = n * n;
   const grams = Array.from({ length: layers }, (_, k): CenteredGram => {
     const gram = stacked.subarray(k * size, (k + 1) * size);
@@ -96,13 +96,16 @@ export class OnnxGramEngine implements GramEngine {
     const n = layers[0].rows;
     const cols = layers.map((l) => l.cols);
     const key = `grams|n=${n}|${kernelKey(kernel)}|${centering}|${linear}|${cols.join(',')}`;
-    const session = await this.runtime.session(key, () => buildGramGraph(n, cols, { kernel, centering, linear }));
+    const { session, meta: names } = await this.runtime.sessionWith(key, () => {
+      const built = buildGramGraph(n, cols, { kernel, centering, linear });
+      return { bytes: built.bytes, meta: built.outputs };
+    });
     const feeds: Record<string, Ort.Tensor> = {};
     layers.forEach((layer, k) => {
       if (layer.rows !== n) throw new Error(`layer ${k} has ${layer.rows} rows in a batch of ${n}`);
       feeds[layerInputName(k)] = this.runtime.tensor(layer.data, [n, layer.cols]);
     });
-    return centeredGramsFromOutputs(await session.run(feeds), layers.length, n, kernel);
+    return centeredGramsFromOutputs(await session.run(feeds), names, layers.length, n, kernel);
   }
 
   async batchHsic(gramsA: readonly CenteredGram[], gramsB: readonly CenteredGram[] | 'same', n: number, centering: Centering): Promise<BatchHsic> {
