@@ -7,6 +7,7 @@ import { InputError } from '../../src/engine/errors.js';
 import { seededRandom } from '../../src/engine/random.js';
 import { testBackend } from '../helpers/backend.js';
 import { loadJson, loadLayers } from '../helpers/fixtures.js';
+import { gaussian, randomOrthogonalRows } from '../helpers/random.js';
 
 interface ColabReference {
   colab: Record<string, number> & { published: Record<string, number> };
@@ -14,30 +15,13 @@ interface ColabReference {
 
 const TOLERANCE = 1e-4;
 
-function gaussian(random: () => number): number {
-  // Box–Muller; 1 − u keeps the logarithm finite.
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
-
 function randomMatrix(rows: number, cols: number, seed: number): tf.Tensor2D {
   const random = seededRandom(seed);
   return tf.tensor2d(Float32Array.from({ length: rows * cols }, () => gaussian(random)), [rows, cols]);
 }
 
 function randomOrthogonal(size: number, seed: number): tf.Tensor2D {
-  // Gram–Schmidt on a random Gaussian matrix, in float64.
-  const random = seededRandom(seed);
-  const basis: number[][] = [];
-  while (basis.length < size) {
-    const v = Array.from({ length: size }, () => gaussian(random));
-    for (const b of basis) {
-      const dot = v.reduce((s, x, i) => s + x * b[i], 0);
-      b.forEach((x, i) => (v[i] -= dot * x));
-    }
-    const norm = Math.hypot(...v);
-    basis.push(v.map((x) => x / norm));
-  }
-  return tf.tensor2d(basis);
+  return tf.tensor2d(randomOrthogonalRows(size, seed));
 }
 
 describe('CKA against Kornblith et al.', () => {

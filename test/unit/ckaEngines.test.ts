@@ -8,14 +8,11 @@ import { ckaMatrix, LINEAR, rbf, type CkaEstimator, type KernelSpec, type LayerA
 import type { GramEngine } from '../../src/engine/similarity/gramEngine.js';
 import { seededRandom } from '../../src/engine/random.js';
 import { SIMILARITY_ENGINES } from '../helpers/engines.js';
+import { gaussian, randomOrthogonalRows } from '../helpers/random.js';
 import { loadJson, loadLayers } from '../helpers/fixtures.js';
 
 interface ColabReference {
   colab: Record<string, number> & { published: Record<string, number> };
-}
-
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
 /** rows × cols Gaussian activations, row-major. */
@@ -37,21 +34,6 @@ function transform(x: Float64Array, rows: number, cols: number, m: (i: number, j
     out[r * cols + j] = sum;
   }
   return out;
-}
-
-function randomOrthogonal(size: number, seed: number): number[][] {
-  const random = seededRandom(seed);
-  const basis: number[][] = [];
-  while (basis.length < size) {
-    const v = Array.from({ length: size }, () => gaussian(random));
-    for (const b of basis) {
-      const dot = v.reduce((s, x, i) => s + x * b[i], 0);
-      b.forEach((x, i) => (v[i] -= dot * x));
-    }
-    const norm = Math.hypot(...v);
-    basis.push(v.map((x) => x / norm));
-  }
-  return basis;
 }
 
 for (const engineCase of SIMILARITY_ENGINES) {
@@ -88,7 +70,7 @@ for (const engineCase of SIMILARITY_ENGINES) {
         const rows = 64;
         const cols = 12;
         const x = randomRows(rows, cols, 1);
-        const q = randomOrthogonal(cols, 2);
+        const q = randomOrthogonalRows(cols, 2);
         const base = layer('x', rows, cols, x);
         const batch = estimator === 'minibatch' ? 16 : undefined;
         const value = async (values: ArrayLike<number>) => (await one(base, layer('y', rows, cols, values), kernel, estimator, batch)).value!;

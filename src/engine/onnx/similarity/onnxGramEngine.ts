@@ -5,7 +5,7 @@
  * scale factors are finished in float64 here.
  */
 import type * as Ort from 'onnxruntime-node';
-import { finishBatchHsic, type BatchHsic } from '../../similarity/batchHsic.js';
+import { finishBatchHsic, sumLeadingAxisFloat64, type BatchHsic } from '../../similarity/batchHsic.js';
 import type { CenteredGram, Centering, LayerBatch } from '../../similarity/centeredGrams.js';
 import type { GramEngine } from '../../similarity/gramEngine.js';
 import type { KernelSpec } from '../../similarity/kernel.js';
@@ -53,17 +53,6 @@ export function stackGrams(grams: readonly CenteredGram[], n: number): Float32Ar
   if (contiguous) return new Float32Array(first.buffer, first.byteOffset, grams.length * size);
   const out = new Float32Array(grams.length * size);
   grams.forEach((g, k) => out.set(g.gram, k * size));
-  return out;
-}
-
-/** Σ over the leading axis of a row-major [n, width] array, in float64. */
-function sumRows(values: Float32Array, n: number): Float64Array {
-  const width = values.length / n;
-  const out = new Float64Array(width);
-  for (let r = 0; r < n; r++) {
-    const base = r * width;
-    for (let k = 0; k < width; k++) out[k] += values[base + k];
-  }
   return out;
 }
 
@@ -116,7 +105,7 @@ export class OnnxGramEngine implements GramEngine {
     const feeds: Record<string, Ort.Tensor> = { [HSIC_INPUT_A]: this.runtime.tensor(stackGrams(gramsA, n), [gramsA.length, n, n]) };
     if (!same) feeds[HSIC_INPUT_B] = this.runtime.tensor(stackGrams(b, n), [b.length, n, n]);
     const out = await session.run(feeds);
-    const cross = sumRows(out[HSIC_CROSS_ROWS].data as Float32Array, n);
+    const cross = sumLeadingAxisFloat64(out[HSIC_CROSS_ROWS].data as Float32Array, n);
     const selfA = sumColumns(out[HSIC_SELF_A_ROWS].data as Float32Array, gramsA.length);
     const selfB = same ? selfA : sumColumns(out[HSIC_SELF_B_ROWS].data as Float32Array, b.length);
     return finishBatchHsic(cross, selfA, selfB, gramsA, b, n, centering);
