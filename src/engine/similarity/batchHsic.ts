@@ -30,8 +30,8 @@ function stack(grams: readonly CenteredGram[], n: number): tf.Tensor3D {
   return tf.tensor3d(flat, [grams.length, n, n]);
 }
 
-/** Σ over the leading axis of a [n, …] tensor, in float64. */
-function sumLeadingAxisFloat64(values: Float32Array, n: number): Float64Array {
+/** Σ over the leading axis of a row-major [n, …] array, in float64. */
+export function sumLeadingAxisFloat64(values: Float32Array, n: number): Float64Array {
   const width = values.length / n;
   const out = new Float64Array(width);
   for (let r = 0; r < n; r++) {
