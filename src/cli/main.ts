@@ -1,15 +1,28 @@
 /**
- * The `repsim` command line. Input errors print one line naming the input and exit 1;
- * usage errors exit 2; nothing is written unless the whole computation finished.
+ * The `repsim` command line. Failed work (a missing or invalid file, a failed run) prints one
+ * line naming the input and exits 1; usage errors (unknown command or option, wrong arguments,
+ * an option value out of range) exit 2; nothing is written unless the whole computation
+ * finished. `repsim help COMMAND` and `repsim COMMAND --help` print that command's options.
  */
 import { formatBackendReport, initBackend, isBackendName, BACKEND_NAMES, type RequestedBackend } from '../engine/backend/index.js';
 import { isInputError } from '../engine/errors.js';
 import { CKA_USAGE, runCka } from './commands/cka.js';
 import { MATCH_USAGE, runMatch } from './commands/match.js';
 import { RUN_USAGE, runExperimentFile } from './commands/run.js';
-import type { CommandContext } from './options.js';
+import { UsageError, type CommandContext } from './options.js';
 
 const VERSION = '0.1.0';
+
+const BACKEND_USAGE = `repsim backend
+  Prints what computes here (ONNX Runtime's execution provider, or TensorFlow.js and why)
+  and what trains (the TensorFlow.js backend), and why faster ones were skipped.`;
+
+const GLOBAL_OPTIONS = `Global options:
+  --backend NAME             auto (the default; env REPSIM_BACKEND), or one to force:
+                               ONNX Runtime: ${BACKEND_NAMES.filter((n) => n.startsWith('onnx-')).join(', ')}
+                               TensorFlow.js for everything: ${BACKEND_NAMES.filter((n) => !n.startsWith('onnx-')).join(', ')}
+  --quiet                    no diagnostics on stderr (warnings still show)
+  --help, --version`;
 
 const USAGE = `repsim ${VERSION} — do these two networks learn the same things?
 
@@ -22,23 +35,40 @@ ${CKA_USAGE.replace(/^/gm, '  ')}
 
 ${MATCH_USAGE.replace(/^/gm, '  ')}
 
-  repsim backend
-    Print what computes here (ONNX Runtime's execution provider, or TensorFlow.js and why)
-    and what trains (the TensorFlow.js backend), and why faster ones were skipped.
+${BACKEND_USAGE.replace(/^/gm, '  ')}
 
-Global options:
-  --backend auto|${BACKEND_NAMES.join('|')}   force a backend: onnx-* for an ONNX Runtime provider, or a TensorFlow.js backend for everything (env REPSIM_BACKEND)
-  --quiet                    no diagnostics on stderr (warnings still show)
-  --help, --version`;
+${GLOBAL_OPTIONS}
 
-const COMMANDS: Record<string, (argv: string[], context: CommandContext) => Promise<void>> = {
-  run: runExperimentFile,
-  cka: runCka,
-  match: runMatch,
-  backend: async (_argv, context) => context.print(formatBackendReport(await context.backend())),
+repsim help COMMAND, or repsim COMMAND --help, prints one command's options.
+Exit status: 0 done, 1 failed (a missing or invalid input, a failed run), 2 usage error.`;
+
+interface Command {
+  readonly usage: string;
+  readonly run: (argv: string[], context: CommandContext) => Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  run: { usage: RUN_USAGE, run: runExperimentFile },
+  cka: { usage: CKA_USAGE, run: runCka },
+  match: { usage: MATCH_USAGE, run: runMatch },
+  backend: {
+    usage: BACKEND_USAGE,
+    run: async (argv, context) => {
+      if (argv.length) throw new UsageError(`backend takes no arguments, got ${argv.join(' ')}`, undefined, 'backend');
+      context.print(formatBackendReport(await context.backend()));
+    },
+  },
 };
 
-class UsageError extends Error {}
+function commandHelp(name: string): string {
+  return `${COMMANDS[name].usage}
+
+${GLOBAL_OPTIONS}`;
+}
+
+function unknownCommand(name: string): UsageError {
+  return new UsageError(`unknown command '${name}' (expected ${Object.keys(COMMANDS).join(', ')}); see repsim --help`, name);
+}
 
 interface GlobalOptions {
   backend: RequestedBackend;
@@ -62,21 +92,32 @@ function takeGlobalOptions(argv: readonly string[]): GlobalOptions {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  let command: string | undefined;
   try {
     const { backend, quiet, rest } = takeGlobalOptions(argv);
-    const [command, ...args] = rest;
-    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
+    const [first, ...args] = rest;
+    if (first === undefined) {
+      // No command: the help, as a usage error.
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
     }
-    if (command === '--version') {
+    if (first === '--help' || first === '-h' || first === 'help') {
+      const [topic, ...extra] = args.filter((a) => a !== '--help' && a !== '-h');
+      if (topic !== undefined && !COMMANDS[topic]) throw unknownCommand(topic);
+      if (extra.length) throw new UsageError(`help takes one command, got ${args.join(' ')}`);
+      process.stdout.write(`${topic === undefined ? USAGE : commandHelp(topic)}\n`);
+      return 0;
+    }
+    if (first === '--version' || first === '-V') {
       process.stdout.write(`${VERSION}\n`);
       return 0;
     }
-    const run = COMMANDS[command];
-    if (!run) throw new UsageError(`unknown command '${command}' (expected ${Object.keys(COMMANDS).join(', ')}); see repsim --help`);
-    if (args.includes('--help') || args.includes('-h')) {
-      process.stdout.write(`${USAGE}\n`);
+    if (!COMMANDS[first]) throw unknownCommand(first);
+    command = first;
+    // Options after `--` are arguments, not a request for help.
+    const options = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+    if (options.includes('--help') || options.includes('-h')) {
+      process.stdout.write(`${commandHelp(command)}\n`);
       return 0;
     }
     const context: CommandContext = {
@@ -86,22 +127,25 @@ export async function main(argv: string[]): Promise<number> {
       log: (text) => (quiet ? undefined : process.stderr.write(`repsim: ${text}\n`)),
       warn: (text) => process.stderr.write(`repsim: warning: ${text}\n`),
     };
-    await run(args, context);
+    await COMMANDS[command].run(args, context);
     return 0;
   } catch (error) {
-    return reportError(error);
+    return reportError(error, command);
   }
 }
 
-function reportError(error: unknown): number {
+function reportError(error: unknown, command: string | undefined): number {
   const err = error as Error & { code?: string };
+  if (error instanceof UsageError || err?.code?.startsWith('ERR_PARSE_ARGS')) {
+    const about = (error instanceof UsageError ? error.command : undefined) ?? command;
+    // node's parseArgs words it for developers: "Unknown option '--x'. To specify a positional argument starting with a '-', …".
+    const message = err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? err.message.replace(/\. To specify a positional.*$/s, '') : err.message;
+    process.stderr.write(`repsim: ${message.replace(/^Unknown option/, 'unknown option')}${about ? ` (see repsim help ${about})` : ''}\n`);
+    return 2;
+  }
   if (isInputError(error)) {
     process.stderr.write(`repsim: ${err.message}\n`);
     return 1;
-  }
-  if (error instanceof UsageError || err?.code?.startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`repsim: ${err.message}\n`);
-    return 2;
   }
   process.stderr.write(`repsim: internal error: ${err?.message ?? error}\n`);
   if (process.env.REPSIM_DEBUG) process.stderr.write(`${err?.stack}\n`);

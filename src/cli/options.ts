@@ -15,15 +15,31 @@ export interface CommandContext {
   warn(text: string): void;
 }
 
+/**
+ * A command line that cannot be run as written (unknown command or option, wrong number of
+ * arguments, an option value out of range): exit status 2, where failed work exits 1.
+ */
+export class UsageError extends InputError {
+  constructor(
+    message: string,
+    input?: string,
+    /** The command whose help to point at. */
+    readonly command?: string,
+  ) {
+    super(message, input);
+    this.name = 'UsageError';
+  }
+}
+
 export function parseChoice<T extends string>(option: string, value: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(value)) return value as T;
-  throw new InputError(`${option} ${value}: expected one of ${choices.join(', ')}`, option);
+  throw new UsageError(`${option} ${value}: expected one of ${choices.join(', ')}`, option);
 }
 
 export function parseNumberOption(option: string, text: string, rules: { integer?: boolean; min?: number; max?: number; positive?: boolean } = {}): number {
   const value = Number(text);
   const fail = (expected: string): never => {
-    throw new InputError(`${option} ${text}: expected ${expected}`, option);
+    throw new UsageError(`${option} ${text}: expected ${expected}`, option);
   };
   if (text.trim() === '' || !Number.isFinite(value)) fail('a number');
   if (rules.integer && !Number.isInteger(value)) fail('a whole number');

@@ -9,6 +9,7 @@ import { EXPERIMENT_FILE_SELECTOR, ExperimentCodeLensProvider } from './experime
 import { ExperimentDiagnostics } from './experimentFile/diagnostics.js';
 import { RESULTS_VIEW_TYPE } from './panel/resultsPanel.js';
 import { ResultsPanels } from './panel/resultsPanels.js';
+import { RunEndRecord } from './panel/restoreSnapshot.js';
 import { RunLauncher } from './runs/runLauncher.js';
 import { RunTracker } from './runs/runTracker.js';
 import { currentSettings, createServerSession } from './server/serverSession.js';
@@ -40,9 +41,16 @@ export function activate(context: vscode.ExtensionContext): RepSimApi {
   client = server;
 
   let launcher: RunLauncher | undefined;
-  const panels = new ResultsPanels(context.extensionUri, tracker, server, log, async (runId) => {
-    await launcher?.cancel(runId);
-  });
+  const panels = new ResultsPanels(
+    context.extensionUri,
+    tracker,
+    server,
+    log,
+    async (runId) => {
+      await launcher?.cancel(runId);
+    },
+    new RunEndRecord(context.workspaceState),
+  );
   launcher = new RunLauncher(server, tracker, panels, log);
   const codeLens = new ExperimentCodeLensProvider(tracker);
   const diagnostics = new ExperimentDiagnostics(server, trust, log);

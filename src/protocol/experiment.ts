@@ -29,6 +29,7 @@ export interface DataSpec {
 }
 
 export interface TrainingSpec {
+  /** 0: the untrained network, at its seeded initialization. */
   readonly epochs?: number;
   readonly batchSize?: number;
   readonly learningRate?: number;
@@ -39,9 +40,16 @@ export interface TrainingSpec {
   readonly augment?: boolean;
 }
 
+/**
+ * How a saved model's input images are prepared: 'dataset' (default; RepSim's per-channel
+ * normalisation measured on the training split), 'none' (raw pixel values 0‥255), or
+ * (pixel / 255 − mean) / std with one number for every channel or one per channel.
+ */
+export type InputNormalizationSpec = 'dataset' | 'none' | { readonly mean: number | readonly number[]; readonly std: number | readonly number[] };
+
 export type ModelEntry =
   | { readonly architecture: string; readonly seed?: number; readonly training?: TrainingSpec }
-  | { readonly path: string }
+  | { readonly path: string; readonly normalize?: InputNormalizationSpec }
   | { readonly activations: string };
 
 export interface SubspaceMatchSpec {

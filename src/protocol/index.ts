@@ -13,6 +13,12 @@ export * from './results.js';
 
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * The error code of a request refused because of what the user gave (a missing or invalid
+ * experiment file, an unknown experiment): its message is one line for people, sent as is.
+ */
+export const INPUT_ERROR_CODE = 1001;
+
 export interface InitializeParams {
   readonly protocolVersion: number;
   /** 'auto' for the fastest that loads, or a backend to force. */
@@ -38,13 +44,18 @@ export interface ValidateParams {
   /** The file's text (possibly unsaved) and its path (relative paths resolve against it). */
   readonly text: string;
   readonly filePath: string;
+  /** The workspace folder holding the file: a relative `output` must stay inside it (default: the file's folder). */
+  readonly workspaceFolder?: string;
 }
 
 export interface RunParams {
   readonly filePath: string;
   /** One experiment by name; all of the file's experiments when absent. */
   readonly experiment?: string;
+  /** The results folder; when the request runs several experiments, each gets `outDir/<experiment name>`. */
   readonly outDir?: string;
+  /** As in ValidateParams. */
+  readonly workspaceFolder?: string;
 }
 
 export interface RunInfo {

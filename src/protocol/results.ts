@@ -21,7 +21,7 @@ export interface CkaSnapshot {
   readonly layersB: readonly string[];
   /** Row i = layer i of model A; null where CKA is undefined. */
   readonly matrix: Matrix;
-  /** Standard error per cell from the spread over minibatches (null below two batches). */
+  /** Standard error of each cell's reported value: a delete-one-block jackknife over blocks of batchSize consecutive examples (null below two blocks). */
   readonly stderr: Matrix;
   readonly batchesDone: number;
   readonly totalBatches: number;
@@ -43,6 +43,27 @@ export interface SubspaceMatchPairResult {
 export type { ClassAgreement as ClassAgreementResult } from '../engine/activations/agreement.js';
 import type { ClassAgreement as ClassAgreementResult } from '../engine/activations/agreement.js';
 
+/**
+ * Kornblith et al. (2019)'s check for two models with the same layers: is each layer of A most
+ * similar, of all the layers of B, to its counterpart (B's layer of the same name)?
+ */
+export interface LayerIdentification {
+  /** Layers of A whose most similar layer of B is their counterpart. */
+  readonly matched: number;
+  /** Layers of A whose counterpart's CKA is defined. */
+  readonly total: number;
+  /** Mean CKA of the counterpart pairs (the heatmap's diagonal). */
+  readonly meanCorresponding: number | null;
+  /** Per layer of A: its most similar layer of B, and CKA with that layer and with its counterpart. */
+  readonly layers: readonly {
+    readonly layer: string;
+    readonly mostSimilar: string | null;
+    readonly matched: boolean;
+    readonly cka: number | null;
+    readonly counterpartCka: number | null;
+  }[];
+}
+
 export interface ComparisonResult {
   readonly name: string;
   /** Model ids as named in the experiment. */
@@ -53,14 +74,24 @@ export interface ComparisonResult {
   readonly layersA: readonly string[];
   readonly layersB: readonly string[];
   readonly matrix: Matrix;
+  /** Standard error of each cell's reported value (see `stderrMethod`). */
   readonly stderr: Matrix;
+  /** What `stderr` is, in words (a jackknife over blocks of examples; 'none …' for the full-data estimators). */
+  readonly stderrMethod?: string;
   readonly batches: number;
+  /** Evaluation examples used (a trailing batch of fewer than 4 is left out, with a warning). */
   readonly examples: number;
   /** Test accuracy of each model where it has a classifier and labels (null otherwise). */
   readonly accuracy: { readonly a: number | null; readonly b: number | null };
   readonly firstPc?: { readonly a: readonly (number | null)[]; readonly b: readonly (number | null)[] };
+  /** How `firstPc` is computed, in words. */
+  readonly firstPcMethod?: string;
   readonly agreement?: { readonly agreement: number; readonly perClass: readonly ClassAgreementResult[] };
   readonly subspaceMatch?: readonly SubspaceMatchPairResult[];
+  /** For two different models with the same layers (see LayerIdentification). */
+  readonly layerIdentification?: LayerIdentification;
+  /** What the comparison shows, in one line (e.g. how many layers identify their counterpart). */
+  readonly finding?: string;
   readonly warnings: readonly string[];
 }
 
@@ -82,7 +113,7 @@ export interface TrainingMetrics {
 export interface ModelSummary {
   readonly id: string;
   /** How the model was obtained in this run. */
-  readonly source: 'trained' | 'cache' | 'saved' | 'activations';
+  readonly source: 'trained' | 'cache' | 'untrained' | 'saved' | 'activations';
   readonly architecture?: string;
   readonly seed?: number;
   readonly parameters?: number;
@@ -122,6 +153,10 @@ export interface RunSnapshot {
   /** Finished comparisons, and the one in progress as a partial result. */
   readonly comparisons: readonly ComparisonResult[];
   readonly partial?: { readonly comparison: string; readonly a: string; readonly b: string; readonly cka: CkaSnapshot };
+  /** What the run shows, in one line: its comparisons' findings together. */
+  readonly finding?: string;
+  /** The results folder, once results have been written there. */
+  readonly output?: string;
   readonly error?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;

@@ -1,7 +1,8 @@
 /** The server's JSON-RPC methods over one connection. */
 import { dirname, join } from 'node:path';
-import type { MessageConnection } from 'vscode-jsonrpc';
+import { ResponseError, type MessageConnection } from 'vscode-jsonrpc';
 import { formatBackendReport, initBackend, type BackendReport } from '../engine/backend/index.js';
+import { defaultDataDirectory } from '../engine/data/defaultDirectory.js';
 import { isInputError } from '../engine/errors.js';
 import {
   Cancel,
@@ -9,6 +10,7 @@ import {
   Done,
   Exit,
   Failed,
+  INPUT_ERROR_CODE,
   GetResults,
   Initialize,
   ListRuns,
@@ -54,13 +56,16 @@ export class ComputeServer {
   listen(): void {
     const c = this.connection;
     c.onRequest(Initialize, (params) => this.initialize(params));
-    c.onRequest(Validate, async ({ text, filePath }) => ({ issues: (await validateExperimentText(text, filePath)).issues }));
+    c.onRequest(Validate, async ({ text, filePath, workspaceFolder }) => ({ issues: (await validateExperimentText(text, filePath, { workspaceFolder })).issues }));
     c.onRequest(Run, async (params) => {
       this.requireInitialized();
-      const experiments = await loadExperiment(params.filePath, params.experiment).catch((error) => {
-        throw isInputError(error) ? new Error(error.message) : error;
+      // Refused with the message alone (no "Request repsim/run failed with message: …").
+      const experiments = await loadExperiment(params.filePath, params.experiment, { workspaceFolder: params.workspaceFolder }).catch((error) => {
+        throw isInputError(error) ? new ResponseError(INPUT_ERROR_CODE, error.message, { input: error.input }) : error;
       });
-      return { runs: experiments.map((e) => this.info(this.enqueue(params.filePath, e.name, params.outDir))) };
+      // One results folder per experiment: several experiments in one --out folder would overwrite each other's files.
+      const outDir = (name: string) => (params.outDir && experiments.length > 1 ? join(params.outDir, name) : params.outDir);
+      return { runs: experiments.map((e) => this.info(this.enqueue(params.filePath, e.name, outDir(e.name), params.workspaceFolder))) };
     });
     c.onRequest(Cancel, ({ runId }) => ({ cancelled: this.queue.cancel(runId) }));
     c.onRequest(ListRuns, () => ({ runs: this.queue.list().map((r) => this.info(r)) }));
@@ -109,7 +114,7 @@ export class ComputeServer {
     return { runId: run.id, experiment: record?.experiment ?? run.label, filePath: record?.filePath ?? '', status: run.status, error: run.error };
   }
 
-  private enqueue(filePath: string, experiment: string, outDir?: string): QueuedRun<RunSnapshot> {
+  private enqueue(filePath: string, experiment: string, outDir?: string, workspaceFolder?: string): QueuedRun<RunSnapshot> {
     const backend = this.requireInitialized();
     const cache = new WorkspaceCache(this.settings?.cacheDirectory ?? join(dirname(filePath), '.repsim'));
     const queued = this.queue.enqueue(experiment, async (signal, self) => {
@@ -120,7 +125,8 @@ export class ComputeServer {
         filePath,
         experiment,
         outDir,
-        dataDir: this.settings?.dataDirectory,
+        workspaceFolder,
+        dataDir: this.settings?.dataDirectory || defaultDataDirectory(),
         cache,
         backend,
         signal,

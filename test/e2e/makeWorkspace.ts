@@ -1,6 +1,7 @@
 /**
  * Prepares the e2e workspace: the quickstart example made fast (1 epoch, 250 evaluation
- * images, no subspace match) as experiment "quickstart-e2e", plus "slow-e2e" (other seeds,
+ * images, no subspace match; both comparisons, so that its finding has both parts) as
+ * experiment "quickstart-e2e", plus "slow-e2e" (other seeds,
  * more epochs) for the cancel test, in one test-only experiment file; and two activation files.
  * usage: node --import tsx test/e2e/makeWorkspace.ts <workspace folder>
  */
@@ -20,8 +21,9 @@ export function fastQuickstart(exampleText: string): string {
     name: 'quickstart-e2e',
     description: 'The quickstart, made fast for the e2e test: 1 epoch, 250 evaluation images.',
     data: { ...quickstart.data, evaluationExamples: 250 },
-    models: { 'resnet8-seed0': train(0, 1), 'resnet8-seed1': train(1, 1) },
-    comparisons: [{ ...quickstart.comparisons[0], batchSize: 125, passes: 1, subspaceMatch: undefined }],
+    // The untrained model as the example has it (0 epochs: nothing to train).
+    models: { 'resnet8-seed0': train(0, 1), 'resnet8-seed1': train(1, 1), 'resnet8-untrained': quickstart.models['resnet8-untrained'] },
+    comparisons: quickstart.comparisons.map((comparison) => ({ ...comparison, batchSize: 125, passes: 1, subspaceMatch: undefined })),
   };
   const slow: Experiment = {
     name: 'slow-e2e',

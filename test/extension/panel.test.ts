@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { buildPanelHtml, contentSecurityPolicy, createNonce, escapeHtml } from '../../src/extension/panel/panelHtml.js';
 import { decodeExport, safeExportFileName } from '../../src/extension/panel/exportFile.js';
 import { interruptedSnapshot, isSnapshotLike, parseResultsJson } from '../../src/extension/panel/resultsFile.js';
-import { restoredSnapshot } from '../../src/extension/panel/restoreSnapshot.js';
+import { restoredSnapshot, RunEndRecord } from '../../src/extension/panel/restoreSnapshot.js';
 
 const CSP_SOURCE = 'https://file+.vscode-resource.vscode-cdn.net';
 
@@ -80,6 +80,27 @@ test("a panel restored after a reload: the run's results.json has the last word 
     // A finished saved snapshot is shown as saved.
     const done = { ...SNAPSHOT, status: 'done' } as never;
     assert.equal(await restoredSnapshot(done), done);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a run that ended with nothing to keep (no results folder) is restored as it ended, from the recorded end', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'repsim-restore-'));
+  try {
+    const file = join(dir, 'a.repsim.json');
+    writeFileSync(file, '{ "experiments": [ { "name": "quick", "models": {}, "comparisons": [] } ] }');
+    const saved = { ...SNAPSHOT, experiment: 'quick', file } as never;
+    const values = new Map<string, unknown>();
+    const record = new RunEndRecord({ get: <T>(key: string, fallback: T) => (values.get(key) as T) ?? fallback, update: async (key, value) => void values.set(key, value) }, 2);
+    await record.record('run-1', { status: 'cancelled', error: 'cancelled', finishedAt: '2024-05-01T10:05:00.000Z' });
+    const restored = await restoredSnapshot(saved, record.get('run-1'));
+    assert.deepEqual([restored.status, restored.error, restored.progress, restored.finishedAt], ['cancelled', 'cancelled', undefined, '2024-05-01T10:05:00.000Z']);
+    assert.equal((await restoredSnapshot(saved, record.get('run-9'))).status, 'failed', 'unknown run: interrupted');
+    // Only the latest runs are kept.
+    await record.record('run-2', { status: 'done' });
+    await record.record('run-3', { status: 'failed', error: 'x' });
+    assert.deepEqual([record.get('run-1'), record.get('run-2')?.status, record.get('run-3')?.error], [undefined, 'done', 'x']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -115,7 +115,8 @@ describe('repsim match', () => {
 });
 
 describe('bad input: one clear line naming the input, non-zero exit, nothing written', () => {
-  const cases: [string, () => string[], RegExp][] = [
+  // Failed work exits 1; an option value out of range is a usage error (exit 2).
+  const cases: [string, () => string[], RegExp, number?][] = [
     ['a missing file', () => ['cka', join(work, 'nope.npz'), MODEL_B], /nope\.npz: no such file/],
     ['a corrupt archive', () => ['cka', join(FIXTURES, 'npy', 'invalid_corrupt.npz'), MODEL_B], /invalid_corrupt\.npz/],
     ['a truncated archive', () => ['cka', MODEL_A, join(FIXTURES, 'npy', 'invalid_truncated.npz')], /invalid_truncated\.npz/],
@@ -124,9 +125,10 @@ describe('bad input: one clear line naming the input, non-zero exit, nothing wri
     ['a NaN value', () => ['cka', join(work, 'nan.npz'), MODEL_B], /nan\.npz:bad: value at \[3, 1\] is NaN/],
     ['an infinite value', () => ['cka', join(work, 'inf.npz'), MODEL_B], /inf\.npz:bad: value at \[0, 0\] is Infinity/],
     ['an unknown layer name', () => ['match', MODEL_A, MODEL_B, '--epsilon', '0.2', '--layer-a', 'nope', '--layer-b', 'fc1'], /model_a\.npz: no layer named 'nope' \(it has: block1\/relu, block2\/conv, head\/tanh\)/],
-    ['a batch smaller than 4', () => ['cka', MODEL_A, MODEL_B, '--batch-size', '3'], /--batch-size 3/],
-    ['an epsilon out of range', () => ['match', MODEL_A, MODEL_B, '--epsilon', '1.5', '--layer-a', 'head/tanh', '--layer-b', 'fc1'], /--epsilon 1\.5/],
-    ['a bad kernel', () => ['cka', MODEL_A, MODEL_B, '--kernel', 'cosine'], /--kernel cosine: expected one of linear, rbf/],
+    ['a batch smaller than 4', () => ['cka', MODEL_A, MODEL_B, '--batch-size', '3'], /--batch-size 3: expected a number ≥ 4 \(see repsim help cka\)$/, 2],
+    ['an epsilon out of range', () => ['match', MODEL_A, MODEL_B, '--epsilon', '1.5', '--layer-a', 'head/tanh', '--layer-b', 'fc1'], /--epsilon 1\.5/, 2],
+    ['a bad kernel', () => ['cka', MODEL_A, MODEL_B, '--kernel', 'cosine'], /--kernel cosine: expected one of linear, rbf/, 2],
+    ['one file instead of two', () => ['cka', MODEL_A], /^repsim: cka takes two activation files, got 1 \(see repsim help cka\)$/, 2],
   ];
 
   before(() => {
@@ -139,11 +141,11 @@ describe('bad input: one clear line naming the input, non-zero exit, nothing wri
     writeLayers('inf.npz', { bad: { shape: [320, 2], data: inf } });
   });
 
-  for (const [label, args, message] of cases) {
+  for (const [label, args, message, status = 1] of cases) {
     test(label, () => {
       const json = join(work, `${label.replace(/\W+/g, '_')}.json`);
       const run = repsim(...args(), '--json', json);
-      assert.equal(run.status, 1, `exit status for ${label}: ${run.stderr}`);
+      assert.equal(run.status, status, `exit status for ${label}: ${run.stderr}`);
       const lines = run.stderr.trim().split('\n').filter((l) => !/^repsim: backend/.test(l));
       assert.equal(lines.length, 1, `one line: ${run.stderr}`);
       assert.match(lines[0], message);
@@ -159,7 +161,46 @@ describe('bad input: one clear line naming the input, non-zero exit, nothing wri
   test('an unknown option is a usage error (exit 2)', () => {
     const run = repsim('cka', MODEL_A, MODEL_B, '--kernal', 'rbf');
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /--kernal/);
+    assert.equal(run.stderr, "repsim: unknown option '--kernal' (see repsim help cka)\n");
+  });
+});
+
+describe('help', () => {
+  const bare = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+
+  test('repsim with no command prints the help and exits 2', () => {
+    const run = bare();
+    assert.equal(run.status, 2);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^repsim [0-9.]+ — do these two networks learn the same things\?\n\nUsage: repsim <command> \[options\]/);
+    for (const command of ['run', 'cka', 'match', 'backend']) assert.match(run.stderr, new RegExp(`^  repsim ${command}\\b`, 'm'));
+    assert.match(run.stderr, /repsim help COMMAND, or repsim COMMAND --help/);
+    const help = bare('--help');
+    assert.equal(help.status, 0);
+    assert.equal(help.stdout, run.stderr);
+  });
+
+  test('repsim help COMMAND and repsim COMMAND --help print that command\'s options, and only them', () => {
+    for (const command of ['run', 'cka', 'match', 'backend']) {
+      const viaHelp = bare('help', command);
+      const viaOption = bare(command, '--help');
+      assert.equal(viaHelp.status, 0, viaHelp.stderr);
+      assert.equal(viaOption.status, 0, viaOption.stderr);
+      assert.equal(viaHelp.stdout, viaOption.stdout);
+      assert.match(viaHelp.stdout, new RegExp(`^repsim ${command}\\b`));
+      assert.match(viaHelp.stdout, /\nGlobal options:\n {2}--backend NAME/);
+      for (const other of ['run', 'cka', 'match', 'backend'].filter((c) => c !== command)) assert.doesNotMatch(viaHelp.stdout, new RegExp(`^ *repsim ${other}\\b`, 'm'));
+    }
+    assert.match(bare('help', 'run').stdout, /--data-dir DIR .*\n.*\(default: ~\/\.cache\/repsim\/data\)/);
+    assert.match(bare('cka', MODEL_A, MODEL_B, '-h').stdout, /^repsim cka A\.npz B\.npz \[options\]\n/);
+  });
+
+  test('help for an unknown command, and an unknown command, are usage errors', () => {
+    for (const args of [['help', 'nope'], ['nope']]) {
+      const run = bare(...args);
+      assert.equal(run.status, 2);
+      assert.equal(run.stderr, "repsim: unknown command 'nope' (expected run, cka, match, backend); see repsim --help\n");
+    }
   });
 });
 

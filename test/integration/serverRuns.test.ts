@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { encodeNpz } from '../../src/engine/io/npz.js';
 import { ckaMatrix, defaultGramEngine, LINEAR } from '../../src/engine/similarity/index.js';
 import { seededRandom } from '../../src/engine/random.js';
-import { Cancel, ComparisonDone, Done, Failed, PartialResult, Progress, Run, RunStatusChanged, Validate, type RunSnapshot } from '../../src/protocol/index.js';
+import { ResponseError } from 'vscode-jsonrpc';
+import { Cancel, ComparisonDone, Done, Failed, INPUT_ERROR_CODE, PartialResult, Progress, Run, RunStatusChanged, Validate, type RunSnapshot } from '../../src/protocol/index.js';
 import { launchServer, type LaunchedServer } from '../../src/server/launcher.js';
 import { testBackend } from '../helpers/backend.js';
 import { assertMatrixClose } from '../helpers/fixtures.js';
@@ -118,6 +119,13 @@ describe('compute server runs', () => {
       assert.deepEqual(saved.layersA, ['layer0', 'layer1', 'layer2']);
       assert.deepEqual(saved.matrix, result.matrix);
       assert.ok(existsSync(join(work, '.repsim', '.gitignore')), 'the cache ignores itself in git');
+      // Same layer names on both sides: Kornblith et al.'s layer identification, from the matrix.
+      const rowPeaks = result.matrix.filter((row, i) => row.every((v) => v! <= row[i]!)).length;
+      assert.deepEqual([saved.layerIdentification.matched, saved.layerIdentification.total], [rowPeaks, 3]);
+      assert.equal(saved.finding, `${rowPeaks} of 3 layers of a are most similar to their counterpart in b; mean CKA of counterparts ${((result.matrix[0][0]! + result.matrix[1][1]! + result.matrix[2][2]!) / 3).toFixed(2)}`);
+      const run = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+      assert.match(run.finding, new RegExp(`^a vs b: ${rowPeaks} of 3 layers most similar to their counterpart \\(mean CKA 0\\.\\d\\d\\)$`));
+      assert.equal(run.output, out);
     } finally {
       await server.stop();
     }
@@ -189,7 +197,46 @@ describe('compute server runs', () => {
       assert.match(semantic.issues[1].message, /unknown model 'nope': expected one of 'a'/);
       const bad = join(work, 'bad.repsim.json');
       writeFileSync(bad, text);
-      await assert.rejects(server.connection.sendRequest(Run, { filePath: bad }), /kernel: expected one of/);
+      // Refused with the message alone, not "Request repsim/run failed with message: …".
+      await assert.rejects(server.connection.sendRequest(Run, { filePath: bad }), (error: unknown) => {
+        assert.ok(error instanceof ResponseError, String(error));
+        assert.equal(error.code, INPUT_ERROR_CODE);
+        assert.match(error.message, new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*kernel: expected one of`));
+        return true;
+      });
+      await assert.rejects(server.connection.sendRequest(Run, { filePath: join(work, 'nope.repsim.json') }), (error: unknown) => {
+        assert.equal((error as ResponseError<unknown>).code, INPUT_ERROR_CODE);
+        assert.equal((error as Error).message, `${join(work, 'nope.repsim.json')}: no such file`);
+        return true;
+      });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a run that fails before any result writes no results folder; one that fails later keeps what finished', async () => {
+    const server = await launchServer({ backend: process.env.REPSIM_TEST_BACKEND as never });
+    try {
+      const failing = { name: 'no-layer', a: 'a', b: 'b', layers: { pattern: 'nothing*' }, batchSize: 256 };
+      let runId: string | undefined;
+      let recorded = record(server, () => runId);
+      runId = (await server.connection.sendRequest(Run, { filePath: writeExperiment('early', { ...spec(256), comparisons: [failing] }) })).runs[0].runId;
+      let outcome = await recorded.done;
+      assert.equal(outcome.ok, false);
+      assert.match(outcome.error!, /no array matches the pattern 'nothing\*'/);
+      assert.equal(outcome.snapshot!.output, undefined);
+      assert.ok(!existsSync(join(work, 'repsim-results', 'early')), 'no results folder for a run that produced nothing');
+
+      recorded = record(server, () => runId);
+      runId = (await server.connection.sendRequest(Run, { filePath: writeExperiment('late', { ...spec(256), comparisons: [...spec(256).comparisons, failing] }) })).runs[0].runId;
+      outcome = await recorded.done;
+      assert.equal(outcome.ok, false);
+      const out = join(work, 'repsim-results', 'late');
+      assert.equal(outcome.snapshot!.output, out);
+      const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+      assert.equal(saved.status, 'failed');
+      assert.deepEqual(saved.comparisons.map((c: { name: string }) => c.name), ['a-vs-b']);
+      assert.ok(existsSync(join(out, 'report.html')));
     } finally {
       await server.stop();
     }

@@ -111,6 +111,66 @@ for (const engine of ENGINES) describe(`compareModels on ${engine.name}`, () => 
     assert.equal(perClass.reduce((s, c) => s + c.examples, 0), 96);
   });
 
+  test('leftover examples: 100 in batches of 32 use a last batch of 4 (the CKA of the activation-file path); agreement counts all 100', async () => {
+    const data100 = syntheticData(100);
+    const options = { batchSize: 32, passes: 2, seed: 5 };
+    const comparison = await compareModels({ model: modelA, layers: LAYERS }, { model: modelB, layers: LAYERS }, data100, { ...options, agreement: true });
+    assert.equal(comparison.cka.batches, 8);
+    assert.equal(comparison.cka.examples, 100);
+    assert.deepEqual(comparison.cka.warnings, []);
+    const reference = await ckaMatrix(allActivations(modelA, data100), allActivations(modelB, data100), { kernel: LINEAR, estimator: 'minibatch', ...options });
+    assertMatrixClose(comparison.cka.matrix, reference.matrix as number[][], 1e-5, 'with a partial batch');
+    assertMatrixClose(comparison.cka.stderr, reference.stderr as number[][], 1e-5, 'stderr with a partial batch');
+    assert.equal(comparison.cka.stderrMethod, reference.stderrMethod);
+    assert.equal(comparison.agreement!.perExample.index.length, 100);
+    assert.deepEqual([...comparison.agreement!.perExample.index].sort((x, y) => x - y), [...Array(100).keys()]);
+  });
+
+  test('fewer than 4 left over: 98 in batches of 32 leave out 2, and say so', async () => {
+    const data98 = syntheticData(98);
+    const comparison = await compareModels({ model: modelA, layers: ['pool'] }, { model: modelB, layers: ['pool'] }, data98, { batchSize: 32, agreement: true });
+    assert.equal(comparison.cka.batches, 3);
+    assert.equal(comparison.cka.examples, 96);
+    assert.equal(comparison.agreement!.examples, 96);
+    assert.match(comparison.cka.warnings.join('\n'), /98 examples are 3 batches of 32 and 2 left over.*the last 2 examples were left out, 96 used/);
+  });
+
+  test('first-PC share is pooled over batches (Σλ₁ / Σ trace) and says what it is', async () => {
+    const comparison = await compareModels({ model: modelA, layers: LAYERS }, { model: modelA, layers: LAYERS }, data, { batchSize: 32, firstPc: true });
+    const activations = allActivations(modelA, data);
+    activations.forEach((layer, i) => {
+      let top = 0;
+      let trace = 0;
+      for (let start = 0; start < 96; start += 32) {
+        const cols = layer.data.length / 96;
+        const x = tf.tensor(layer.data.slice(start * cols, (start + 32) * cols), [32, cols]);
+        const centred = tf.tidy(() => tf.sub(x, tf.mean(x, 0, true)));
+        const total = tf.tidy(() => tf.sum(tf.square(centred)).dataSync()[0]);
+        top += firstPcVarianceFraction(x)! * total;
+        trace += total;
+        tf.dispose([x, centred]);
+      }
+      assert.ok(Math.abs(comparison.firstPc!.a[i]! - top / trace) < 1e-4, `${layer.name}: ${comparison.firstPc!.a[i]} vs ${top / trace}`);
+    });
+    assert.match(comparison.firstPcMethod!, /pooled over 3 batches of up to 32 examples.*biased upward/);
+  });
+
+  test('a saved state from before the jackknife is not resumed: the comparison starts again and says so', async () => {
+    const options = { batchSize: 32, firstPc: true, agreement: true };
+    const whole = await compareModels({ model: modelA, layers: LAYERS }, { model: modelB, layers: LAYERS }, data, options);
+    const cells = LAYERS.length * LAYERS.length;
+    const old = {
+      batchesDone: 2,
+      accumulator: { layersA: LAYERS, layersB: LAYERS, batches: 2, crossSum: new Array(cells).fill(1), selfSumA: new Array(5).fill(1), selfSumB: new Array(5).fill(1), batchCkaSum: [], batchCkaSumSq: [], batchCkaCount: [] },
+      firstPc: { a: { sums: [], counts: [] }, b: { sums: [], counts: [] } },
+      agreement: { index: [], label: [], predictedA: [], predictedB: [] },
+    };
+    const resumed = await compareModels({ model: modelA, layers: LAYERS }, { model: modelB, layers: LAYERS }, data, { ...options, resumeFrom: old as never });
+    assertMatrixClose(resumed.cka.matrix, whole.cka.matrix as number[][], 1e-12, 'started again');
+    assert.deepEqual(resumed.firstPc, whole.firstPc);
+    assert.match(resumed.cka.warnings.join('\n'), /older version of RepSim: the comparison started again/);
+  });
+
   test('subspace match of corresponding layers: a model matches itself fully', async () => {
     const comparison = await compareModels({ model: modelA, layers: ['c1', 'c2'] }, { model: modelA, layers: ['c1', 'c2'] }, data, {
       batchSize: 32,

@@ -109,13 +109,20 @@ test('a connection dropped mid-way (with or without a declared length) leaves no
 test('HTTP errors, refused connections and non-HTTPS remote URLs are InputErrors naming the URL', TIMEOUT, () =>
   withTempDir(async (dir) => {
     const options = { dataDir: dir, download: true, checksums: cifarChecksums };
-    await serving({}, () => rejectsInput(loadCifar10({ ...options, baseUrl: server.baseUrl }), new RegExp(`/${ARCHIVE}: download failed \\(HTTP 404 Not Found\\)$`)));
+    // Each failed download says how to use a copy the user already has instead.
+    const escapedDir = dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await serving({}, () =>
+      rejectsInput(
+        loadCifar10({ ...options, baseUrl: server.baseUrl }),
+        new RegExp(`/${ARCHIVE}: download failed \\(HTTP 404 Not Found\\); to use a copy you already have, put cifar-10-binary\\.tar\\.gz \\(or its extracted cifar-10-batches-bin/\\) in ${escapedDir}, or make the data directory the folder that holds it$`),
+      ),
+    );
     await serving({ [ARCHIVE]: { status: 500 } }, () => rejectsInput(loadCifar10({ ...options, baseUrl: server.baseUrl }), /download failed \(HTTP 500/));
 
     const closed = await startServer();
     const closedUrl = closed.baseUrl;
     await closed.close();
-    await rejectsInput(loadCifar10({ ...options, baseUrl: closedUrl }), /^http:\/\/127\.0\.0\.1:\d+\/cifar-10-binary\.tar\.gz: download failed \(ECONNREFUSED\)$/);
+    await rejectsInput(loadCifar10({ ...options, baseUrl: closedUrl }), /^http:\/\/127\.0\.0\.1:\d+\/cifar-10-binary\.tar\.gz: download failed \(ECONNREFUSED\); to use a copy you already have, put /);
 
     // Refused before any connection is attempted.
     await rejectsInput(loadCifar10({ ...options, baseUrl: 'http://example.invalid/data' }), /^http:\/\/example\.invalid\/data\/cifar-10-binary\.tar\.gz: downloads must use https:\/\//);

@@ -155,9 +155,13 @@ test('CIFAR-10 from a local cifar-10-binary.tar.gz: checked against its MD5, ext
     // Only the batch files are extracted.
     assert.deepEqual(readdirSync(join(dir, 'cifar-10-batches-bin')).sort(), [...CIFAR_BATCH_NAMES].sort());
 
-    // Naming the archive itself works too, and the extracted copy is now found first.
-    const again = await loadCifar10({ dataDir: archivePath, checksums });
+    // Naming the archive itself works too, and the copy extracted beside it is now read
+    // (neither checked nor extracted again).
+    const named = new Set<string>();
+    const again = await loadCifar10({ dataDir: archivePath, checksums, onProgress: (p) => named.add(p.phase) });
     assert.deepEqual(again.train.labels, dataset.train.labels);
+    assert.deepEqual([...named], ['read']);
+    assert.equal(again.source, join(dir, 'cifar-10-batches-bin'));
     const reused = new Set<string>();
     await loadCifar10({ dataDir: dir, onProgress: (p) => reused.add(p.phase) });
     assert.deepEqual([...reused], ['read']);

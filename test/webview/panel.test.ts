@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { runFinding, withFindings } from '../../src/protocol/findings.js';
 import type { ComparisonResult, RunSnapshot } from '../../src/protocol/results.js';
 import { isWebviewMessage, type HostMessage } from '../../src/protocol/webview.js';
 import { scaleRgb } from '../../webview/charts/colorScale.js';
@@ -114,6 +115,33 @@ describe('webview panel', { skip: NO_CHROMIUM }, () => {
     assert.ok(await panel.page.locator('repsim-heatmap').evaluate((element) => (element as unknown as { chart: unknown }).chart === (window as unknown as { __firstChart: unknown }).__firstChart));
     assert.equal(await panel.page.locator('repsim-diagonal').count(), 0, 'no corresponding-layers line for different architectures');
     assert.match(await text(panel, 'ul.warnings'), /one batch only/);
+    await assertClean(panel);
+    await panel.page.close();
+  });
+
+  test("the run's finding: one line at the top once comparisons have one, and each comparison's own beside its heatmap", async () => {
+    const panel = await openPanel(browser, server, { theme: 'vscode-dark' });
+    // The results as the server sends them, with the layer identification computed from the matrices.
+    const messages = live.map((m) => (m.type === 'comparison' ? { ...m, result: withFindings(m.result) } : m));
+    const firstComparison = messages.findIndex((m) => m.type === 'comparison');
+    await panel.send(messages.slice(0, firstComparison));
+    assert.equal(await panel.page.locator('repsim-app .finding').count(), 0, 'no finding before a comparison has finished');
+    await panel.send(messages.slice(firstComparison));
+    const results = messages.flatMap((m) => (m.type === 'comparison' ? [m.result] : []));
+    const expected = runFinding(results)!;
+    assert.match(expected, /^small-a vs small-b: 6 of 6 layers most similar to their counterpart \(mean CKA 0\.\d\d\)$/, 'different architectures have no counterparts');
+    assert.equal(await text(panel, 'repsim-app .finding'), `Finding${expected}`);
+    assert.equal(await text(panel, 'repsim-app .comparison-finding'), `${results[0].finding} (Kornblith et al. 2019's check)`);
+    // Drawn with the theme's colours.
+    const [border, themed] = await panel.page.locator('repsim-app .finding').evaluate((element) => {
+      const probe = document.createElement('span');
+      probe.style.color = 'var(--vscode-textLink-foreground, var(--vscode-focusBorder, currentColor))';
+      document.body.append(probe);
+      const colour = getComputedStyle(probe).color;
+      probe.remove();
+      return [getComputedStyle(element).borderLeftColor, colour];
+    });
+    assert.equal(border, themed);
     await assertClean(panel);
     await panel.page.close();
   });

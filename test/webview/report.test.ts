@@ -12,6 +12,7 @@ import type { Browser } from 'playwright-core';
 import type { RunSnapshot } from '../../src/protocol/results.js';
 import type { HostMessage } from '../../src/protocol/webview.js';
 import { findPackageRoot } from '../../src/engine/packageRoot.js';
+import { runFinding, withFindings } from '../../src/protocol/findings.js';
 import { embeddedJson, inlineScript, loadReportAssets, renderReportHtml, type ReportAssets } from '../../src/server/report/html.js';
 import { scaleRgb } from '../../webview/charts/colorScale.js';
 import { artifactPath, assertBuilt, NO_CHROMIUM, cellPixels, cspViolations, launchChromium, loadMessages, newTestPage, probeHeatmap, ROOT, settle } from './harness.js';
@@ -52,6 +53,23 @@ describe('HTML report', { skip: NO_CHROMIUM }, () => {
     const html = renderReportHtml({ ...snapshot, experiment: hostile }, assets);
     assert.equal(html.match(/<\/script>/g)?.length, 2, 'only the JSON and the module script close');
     assert.match(html, /<title>RepSim — &lt;\/script&gt;/);
+  });
+
+  test("states the run's finding at the top", async () => {
+    const comparisons = (snapshot as RunSnapshot).comparisons.map(withFindings);
+    const file = join(directory, 'report-finding.html');
+    writeFileSync(file, renderReportHtml({ ...(snapshot as RunSnapshot), comparisons, finding: runFinding(comparisons) }, assets));
+    const url = pathToFileURL(file).href;
+    const { page, errors } = await newTestPage(browser, url);
+    await page.goto(url);
+    await page.waitForFunction(() => customElements.get('repsim-app') !== undefined);
+    await settle(page);
+    const shown = await page.locator('repsim-app .finding').evaluate((element) => (element.textContent ?? '').replace(/\s+/g, ' ').trim());
+    assert.equal(shown, `Finding${runFinding(comparisons)}`);
+    assert.match(shown, / of \d+ layers most similar to their counterpart \(mean CKA /);
+    assert.deepEqual(await cspViolations(page), []);
+    assert.deepEqual(errors, []);
+    await page.close();
   });
 
   for (const colorScheme of ['dark', 'light'] as const) {

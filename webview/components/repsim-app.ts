@@ -17,6 +17,7 @@ import './repsim-subspace-match.js';
 import './repsim-training-curves.js';
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
+import { runFinding } from '../../src/protocol/findings.js';
 import type { RunSnapshot } from '../../src/protocol/results.js';
 import { isHostMessage, type HostMessage } from '../../src/protocol/webview.js';
 import { deliverExport } from '../export/deliver.js';
@@ -72,6 +73,19 @@ export class RepsimApp extends LitElement {
       }
       .empty {
         margin-top: 1.5em;
+      }
+      .finding {
+        margin: 0.75em 0 0;
+        padding: 0.5em 0.75em;
+        border-left: 3px solid var(--vscode-textLink-foreground, var(--vscode-focusBorder, currentColor));
+        background: var(--vscode-textBlockQuote-background, transparent);
+      }
+      .finding strong {
+        font-weight: 600;
+        margin-right: 0.4em;
+      }
+      .comparison-finding {
+        margin: 0.5em 0 0;
       }
     `,
   ];
@@ -151,8 +165,11 @@ export class RepsimApp extends LitElement {
     const active = run.status === 'running' || run.status === 'queued';
     const views = comparisonViews(run);
     const view = selectedView(views, this.picked);
+    // Recomputed from the finished comparisons, so that the live panel shows it as they arrive.
+    const finding = runFinding(run.comparisons);
     return html`
       <repsim-run-header .experiment=${run.experiment} .backend=${run.backend} .backendDetail=${run.backendDetail} .status=${run.status} .error=${run.error} .models=${run.models}></repsim-run-header>
+      ${finding ? html`<p class="finding" role="note"><strong>Finding</strong>${finding}</p>` : nothing}
       ${active ? html`<repsim-progress .progress=${run.progress} ?cancellable=${this.live} @repsim-cancel=${this.cancel}></repsim-progress>` : nothing}
       ${view ? this.renderComparison(views, view) : html`<p class="empty muted">${active ? 'No comparison yet.' : 'This run has no comparisons.'}</p>`}
       ${Object.values(run.training).some((points) => points.length > 0)
@@ -177,6 +194,7 @@ export class RepsimApp extends LitElement {
           <repsim-export-bar @repsim-export=${this.export}></repsim-export-bar>
         </div>
         <repsim-heatmap .layersA=${view.layersA} .layersB=${view.layersB} .matrix=${view.matrix} .stderr=${view.stderr} .modelA=${view.a} .modelB=${view.b}></repsim-heatmap>
+        ${result?.finding ? html`<p class="comparison-finding muted">${result.finding} (Kornblith et al. 2019's check)</p>` : nothing}
         ${result && result.warnings.length > 0 ? html`<ul class="warnings">${result.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : nothing}
       </section>
       ${diag

@@ -67,7 +67,9 @@ export function isComparisonResult(value: unknown): value is ComparisonResult {
   if (firstPc !== undefined && !(isObject(firstPc) && isNumberOrNullList(firstPc.a) && isNumberOrNullList(firstPc.b))) return false;
   if (agreement !== undefined && !(isObject(agreement) && isNumber(agreement.agreement) && Array.isArray(agreement.perClass) && agreement.perClass.every(isClassAgreement))) return false;
   if (subspaceMatch !== undefined && !(Array.isArray(subspaceMatch) && subspaceMatch.every(isSubspacePair))) return false;
-  return true;
+  const { layerIdentification } = value;
+  if (layerIdentification !== undefined && !(isObject(layerIdentification) && isNumber(layerIdentification.matched) && isNumber(layerIdentification.total) && Array.isArray(layerIdentification.layers))) return false;
+  return isOptional(value.finding, isString);
 }
 
 export function isTrainingMetrics(value: unknown): value is TrainingMetrics {
@@ -96,5 +98,5 @@ export function isRunSnapshot(value: unknown): value is RunSnapshot {
   if (value.progress !== undefined && !isRunProgress(value.progress)) return false;
   const partial = value.partial;
   if (partial !== undefined && !(isObject(partial) && isString(partial.comparison) && isString(partial.a) && isString(partial.b) && isCkaSnapshot(partial.cka))) return false;
-  return isOptional(value.error, isString) && isOptional(value.backend, isString) && isOptional(value.backendDetail, isString);
+  return isOptional(value.error, isString) && isOptional(value.backend, isString) && isOptional(value.backendDetail, isString) && isOptional(value.finding, isString);
 }

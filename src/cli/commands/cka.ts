@@ -1,12 +1,11 @@
 /** `repsim cka A.npz B.npz ...`: CKA between every layer of A and every layer of B. */
 import { parseArgs } from 'node:util';
 import { computeBackendName, type BackendReport } from '../../engine/backend/index.js';
-import { InputError } from '../../engine/errors.js';
 import { chooseGramEngine, ckaMatrix, featureCount, gramFlops, LINEAR, plannedBatches, rbf, type CkaEstimator, type KernelSpec } from '../../engine/similarity/index.js';
 import { assertSameExampleCount, loadActivations } from '../../engine/io/activationFiles.js';
 import { matrixToCsv, matrixToTable, writeOutputs } from '../output.js';
 import { ProgressLine } from '../progress.js';
-import { parseChoice, parseNumberOption, type CommandContext } from '../options.js';
+import { parseChoice, parseNumberOption, UsageError, type CommandContext } from '../options.js';
 
 export const CKA_USAGE = `repsim cka A.npz B.npz [options]
   CKA between every layer (array) of A and every layer of B; examples on the first axis.
@@ -39,17 +38,17 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
       csv: { type: 'string' },
     },
   });
-  if (positionals.length !== 2) throw new InputError(`cka takes two activation files, got ${positionals.length}\n${CKA_USAGE}`);
+  if (positionals.length !== 2) throw new UsageError(`cka takes two activation files, got ${positionals.length}`, undefined, 'cka');
   const [pathA, pathB] = positionals;
   const kernelName = parseChoice('--kernel', values.kernel!, ['linear', 'rbf'] as const);
-  if (kernelName === 'linear' && values.threshold !== undefined) throw new InputError('--threshold applies to --kernel rbf only', 'threshold');
+  if (kernelName === 'linear' && values.threshold !== undefined) throw new UsageError('--threshold applies to --kernel rbf only', 'threshold', 'cka');
   const kernel: KernelSpec = kernelName === 'linear' ? LINEAR : rbf(parseNumberOption('--threshold', values.threshold ?? '1', { positive: true }));
   const estimator: CkaEstimator = parseChoice('--estimator', values.estimator!, ['biased', 'debiased', 'minibatch'] as const);
   const passes = parseNumberOption('--passes', values.passes!, { integer: true, min: 1 });
   const seed = parseNumberOption('--seed', values.seed!, { integer: true, min: 0 });
   const threads = values.threads === 'auto' ? 'auto' : parseNumberOption('--threads', values.threads!, { integer: true, min: 1 });
   if (estimator !== 'minibatch' && (values['batch-size'] !== undefined || passes !== 1)) {
-    throw new InputError(`--batch-size and --passes apply to --estimator minibatch; '${estimator}' uses all examples at once`, 'estimator');
+    throw new UsageError(`--batch-size and --passes apply to --estimator minibatch; '${estimator}' uses all examples at once`, 'estimator');
   }
 
   const layersA = await loadActivations(pathA);
@@ -87,6 +86,7 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
         layersB: result.layersB,
         matrix: result.matrix,
         stderr: result.stderr,
+        stderrMethod: result.stderrMethod,
         measure: 'cka',
         kernel: result.kernel,
         estimator: result.estimator,

@@ -1,11 +1,10 @@
 /** `repsim match A.npz B.npz --epsilon E`: Wang et al.'s neuron-activation subspace match. */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError } from '../../engine/errors.js';
 import { subspaceMatch } from '../../engine/similarity/subspaceMatch.js';
-import { assertSameExampleCount, findLayer, loadActivations } from '../../engine/io/activationFiles.js';
+import { assertSameExampleCount, findLayer, layerInMemory, loadActivations } from '../../engine/io/activationFiles.js';
 import { writeOutputs } from '../output.js';
-import { parseNumberOption, type CommandContext } from '../options.js';
+import { parseNumberOption, UsageError, type CommandContext } from '../options.js';
 
 export const MATCH_USAGE = `repsim match A.npz B.npz --epsilon E [options]
   Maximum epsilon-approximate match between the neurons (channels, last axis) of one layer
@@ -31,17 +30,20 @@ export async function runMatch(argv: string[], context: CommandContext): Promise
       json: { type: 'string' },
     },
   });
-  if (positionals.length !== 2) throw new InputError(`match takes two activation files, got ${positionals.length}\n${MATCH_USAGE}`);
-  if (values.epsilon === undefined) throw new InputError('match needs --epsilon E, a tolerance in [0, 1)', 'epsilon');
+  if (positionals.length !== 2) throw new UsageError(`match takes two activation files, got ${positionals.length}`, undefined, 'match');
+  if (values.epsilon === undefined) throw new UsageError('match needs --epsilon E, a tolerance in [0, 1)', 'epsilon', 'match');
   const epsilon = parseNumberOption('--epsilon', values.epsilon, { min: 0 });
-  if (!(epsilon < 1)) throw new InputError(`--epsilon ${values.epsilon}: expected a number in [0, 1)`, 'epsilon');
+  if (!(epsilon < 1)) throw new UsageError(`--epsilon ${values.epsilon}: expected a number in [0, 1)`, 'epsilon', 'match');
   const seed = parseNumberOption('--seed', values.seed!, { integer: true, min: 0 });
   const maxRows = values['max-rows'] === undefined ? undefined : parseNumberOption('--max-rows', values['max-rows'], { integer: true, min: 1 });
 
   const [pathA, pathB] = positionals;
-  const layerA = findLayer(pathA, await loadActivations(pathA), values['layer-a'], '--layer-a');
-  const layerB = findLayer(pathB, await loadActivations(pathB), values['layer-b'], '--layer-b');
-  assertSameExampleCount(pathA, [layerA], pathB, [layerB]);
+  const chosenA = findLayer(pathA, await loadActivations(pathA), values['layer-a'], '--layer-a');
+  const chosenB = findLayer(pathB, await loadActivations(pathB), values['layer-b'], '--layer-b');
+  assertSameExampleCount(pathA, [chosenA], pathB, [chosenB]);
+  // Subspace match needs every activation vector at once: a streamed layer is read whole.
+  const layerA = layerInMemory(chosenA, pathA);
+  const layerB = layerInMemory(chosenB, pathB);
 
   const backend = await context.backend();
   context.log(`backend ${backend.name}`);

@@ -1,19 +1,28 @@
 /** `repsim run FILE.repsim.json`: runs experiments through the compute server, headless. */
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { computeBackendName } from '../../engine/backend/index.js';
+import { DEFAULT_DATA_DIRECTORY_TEXT } from '../../engine/data/defaultDirectory.js';
 import { InputError } from '../../engine/errors.js';
-import { ComparisonDone, Done, Failed, Log, Progress, Run, Cancel, Training, type RunInfo, type RunProgress } from '../../protocol/index.js';
+import { ComparisonDone, Done, Failed, Log, Progress, Run, Cancel, Training, type RunInfo, type RunProgress, type RunSnapshot } from '../../protocol/index.js';
 import { launchServer } from '../../server/launcher.js';
 import { ProgressLine } from '../progress.js';
-import type { CommandContext } from '../options.js';
+import { UsageError, type CommandContext } from '../options.js';
 
 export const RUN_USAGE = `repsim run FILE.repsim.json [options]
   Runs the experiments of an experiment file (trains or reuses models, compares them) and writes
-  results.json, per-comparison JSON/CSV/PNG and a self-contained report.html.
+  results.json, per-comparison JSON/CSV/PNG and a self-contained report.html; ends with what
+  the run found (e.g. how many layers of one model are most similar to their counterpart in
+  the other), or, if it failed, what failed and what was kept.
   --experiment NAME          run only this experiment (default: all of them)
   --out DIR                  results folder (default: the experiment's "output", else
                              repsim-results/<experiment> beside the file)
-  --data-dir DIR             where datasets are read from or downloaded to
+  --data-dir DIR             where datasets are read from and downloaded to, unless the
+                             experiment names its own "dataDir" (default: ${DEFAULT_DATA_DIRECTORY_TEXT});
+                             for CIFAR-10 a folder holding cifar-10-binary.tar.gz (checked
+                             against its MD5, extracted once) or the extracted
+                             cifar-10-batches-bin/, or the .tar.gz itself
   --cache-dir DIR            the cache of trained models and partial results (default:
                              .repsim beside the file)`;
 
@@ -24,11 +33,18 @@ export async function runExperimentFile(argv: string[], context: CommandContext)
     strict: true,
     options: { experiment: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' }, 'cache-dir': { type: 'string' } },
   });
-  if (positionals.length !== 1) throw new InputError(`run takes one experiment file, got ${positionals.length}\n${RUN_USAGE}`);
-  const filePath = resolve(positionals[0]);
+  if (positionals.length !== 1) throw new UsageError(`run takes one experiment file, got ${positionals.length}`, undefined, 'run');
+  const given = positionals[0];
+  const filePath = resolve(given);
+  // Before the server starts, in the words the user typed.
+  const found = await stat(filePath).catch((error: NodeJS.ErrnoException) => {
+    throw new InputError(`${given}: ${error.code === 'ENOENT' ? 'no such file' : `cannot read (${error.code ?? error.message})`}`, given);
+  });
+  if (found.isDirectory()) throw new InputError(`${given}: is a folder, expected an experiment file (*.repsim.json)`, given);
+  const cacheDirectory = values['cache-dir'] ? resolve(values['cache-dir']) : undefined;
   const server = await launchServer({
     backend: context.requestedBackend,
-    cacheDirectory: values['cache-dir'] && resolve(values['cache-dir']),
+    cacheDirectory,
     dataDirectory: values['data-dir'] && resolve(values['data-dir']),
     // The server's own log duplicates its Log notifications; show it only when debugging.
     onLog: (line) => (process.env.REPSIM_DEBUG ? context.log(line.replace(/^\[repsim-server\] /, 'server: ')) : undefined),
@@ -36,6 +52,7 @@ export async function runExperimentFile(argv: string[], context: CommandContext)
   const progress = new ProgressLine();
   const pending = new Map<string, RunInfo>();
   const failures: string[] = [];
+  const shown = (path: string) => displayPath(path);
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;
@@ -44,7 +61,7 @@ export async function runExperimentFile(argv: string[], context: CommandContext)
   };
   process.once('SIGINT', onSigint);
   try {
-    context.log(`backend ${server.info.backend.name}`);
+    context.log(`compute: ${computeBackendName(server.info.backend)}; training: TensorFlow.js ${server.info.backend.name}`);
     const finished = new Promise<void>((resolveAll) => {
       const settle = (runId: string) => {
         pending.delete(runId);
@@ -52,6 +69,8 @@ export async function runExperimentFile(argv: string[], context: CommandContext)
       };
       server.connection.onNotification(Progress, ({ progress: p }) => progress.update(p.step, p.total, describe(p), p.etaSeconds));
       server.connection.onNotification(Log, ({ level, message }) => {
+        // Where the results are is said once, at the end.
+        if (level === 'info' && message.startsWith('results in ')) return;
         progress.clear();
         if (level === 'info') context.log(message);
         else context.warn(message);
@@ -68,18 +87,21 @@ export async function runExperimentFile(argv: string[], context: CommandContext)
       });
       server.connection.onNotification(Done, ({ runId, snapshot }) => {
         progress.finish();
-        context.print(`${snapshot.experiment}: done (${snapshot.comparisons.length} comparison${snapshot.comparisons.length === 1 ? '' : 's'})`);
+        const count = `${snapshot.comparisons.length} comparison${snapshot.comparisons.length === 1 ? '' : 's'}`;
+        context.print(`${snapshot.experiment}: done (${count})${snapshot.output ? `; results in ${shown(snapshot.output)}` : ''}`);
+        if (snapshot.finding) context.print(`finding: ${snapshot.finding}`);
         settle(runId);
       });
-      server.connection.onNotification(Failed, ({ runId, error, cancelled }) => {
+      server.connection.onNotification(Failed, ({ runId, error, cancelled, snapshot }) => {
         progress.finish();
         const name = pending.get(runId)?.experiment ?? runId;
-        failures.push(cancelled ? `${name}: cancelled` : `${name}: ${error}`);
+        failures.push(failureLine(name, error, cancelled, snapshot, cacheDirectory ?? join(dirname(filePath), '.repsim')));
         settle(runId);
       });
     });
     const { runs } = await server.connection.sendRequest(Run, { filePath, experiment: values.experiment, outDir: values.out && resolve(values.out) }).catch((error: Error) => {
-      throw new InputError(error.message);
+      // The server names the file by its absolute path: name it as typed.
+      throw new InputError(error.message.split(filePath).join(given), given);
     });
     for (const run of runs) pending.set(run.runId, run);
     await finished;
@@ -88,8 +110,28 @@ export async function runExperimentFile(argv: string[], context: CommandContext)
     progress.finish();
     await server.stop();
   }
-  if (failures.length) throw new InputError(failures.join('\n'));
+  if (failures.length) throw new InputError(failures.join('\nrepsim: '));
   if (interrupted) throw new InputError('cancelled');
+}
+
+/** A path relative to the working folder when it is inside it, else absolute. */
+function displayPath(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path;
+}
+
+/** One line: what failed (or that it was cancelled), and what the run kept. */
+export function failureLine(experiment: string, error: string, cancelled: boolean, snapshot: RunSnapshot | null, cacheDirectory: string): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const kept: string[] = [];
+  const comparisons = snapshot?.comparisons ?? [];
+  if (comparisons.length) {
+    kept.push(`${plural(comparisons.length, 'finished comparison')} (${comparisons.map((c) => c.name).join(', ')})${snapshot?.output ? ` in ${displayPath(snapshot.output)}` : ''}`);
+  }
+  const trained = (snapshot?.models ?? []).filter((m) => m.source === 'trained').map((m) => m.id);
+  if (trained.length) kept.push(`the trained ${trained.length === 1 ? 'model' : 'models'} ${trained.join(', ')} in ${displayPath(cacheDirectory)}`);
+  const what = cancelled ? `${experiment}: cancelled` : `${experiment} failed: ${error.replace(/\s*\n\s*/g, ' ')}`;
+  return `${what}; kept ${kept.length ? kept.join(' and ') : 'nothing'}${cancelled ? ' (a rerun resumes where it stopped)' : ''}`;
 }
 
 function describe(p: RunProgress): string {

@@ -18,7 +18,7 @@ export interface PredictionAgreement {
   readonly accuracyA: number | null;
   readonly accuracyB: number | null;
   readonly perClass: readonly ClassAgreement[];
-  /** Per evaluated example (first pass): its index, label (−1 if unknown) and both predictions. */
+  /** Per evaluated example, in the order first evaluated (each once, whatever the passes): its index, label (−1 if unknown) and both predictions. */
   readonly perExample: { readonly index: number[]; readonly label: number[]; readonly predictedA: number[]; readonly predictedB: number[] };
 }
 
@@ -35,6 +35,7 @@ export class AgreementCounter {
   private readonly label: number[];
   private readonly predictedA: number[];
   private readonly predictedB: number[];
+  private readonly seen: Set<number>;
 
   constructor(
     private readonly classNames?: readonly string[],
@@ -44,14 +45,18 @@ export class AgreementCounter {
     this.label = [...(state?.label ?? [])];
     this.predictedA = [...(state?.predictedA ?? [])];
     this.predictedB = [...(state?.predictedB ?? [])];
+    this.seen = new Set(this.index);
   }
 
   toJSON(): AgreementState {
     return { index: [...this.index], label: [...this.label], predictedA: [...this.predictedA], predictedB: [...this.predictedB] };
   }
 
+  /** Counts each example the first time it comes (a later pass over the same example adds nothing). */
   add(indices: ArrayLike<number>, labels: ArrayLike<number> | undefined, predictedA: ArrayLike<number>, predictedB: ArrayLike<number>): void {
     for (let k = 0; k < indices.length; k++) {
+      if (this.seen.has(indices[k])) continue;
+      this.seen.add(indices[k]);
       this.index.push(indices[k]);
       this.label.push(labels ? labels[indices[k]] : -1);
       this.predictedA.push(predictedA[k]);

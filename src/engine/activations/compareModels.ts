@@ -12,15 +12,15 @@ import { FusedGramRunner } from '../onnx/activations/fusedGramModel.js';
 import { UnsupportedLayerError } from '../onnx/export/index.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
 import { OnnxGramEngine } from '../onnx/similarity/onnxGramEngine.js';
-import { MinibatchCkaAccumulator, sameNames, type AccumulatorState, type CkaMatrixResult } from '../similarity/accumulator.js';
+import { isCurrentAccumulatorState, MinibatchCkaAccumulator, sameNames, type AccumulatorState, type CkaMatrixResult } from '../similarity/accumulator.js';
 import { batchHsic } from '../similarity/batchHsic.js';
 import { layerBatchStatistics, type CenteredGram } from '../similarity/centeredGrams.js';
-import { firstPcFractionFromGram } from '../similarity/principalComponent.js';
+import { firstPcPartsFromGram, type FirstPcParts } from '../similarity/principalComponent.js';
 import { LINEAR, type KernelSpec } from '../similarity/kernel.js';
-import { batchSchedule, type BatchPlan } from '../similarity/schedule.js';
+import { batchSchedule, scheduleCoverage } from '../similarity/schedule.js';
 import { AgreementCounter, type AgreementState, type PredictionAgreement } from './agreement.js';
 import { exampleIndices, type EvaluationData } from './evaluationData.js';
-import { planExecution, streamLayerOutputs, type ExecutionPlan } from './layerStream.js';
+import { layerOutputs, planExecution, streamLayerOutputs, type ExecutionPlan } from './layerStream.js';
 import { matchLayerPairs, type LayerPairMatch, type SubspaceMatchRequest } from './layerPairMatch.js';
 
 export interface ComparedModel {
@@ -28,6 +28,8 @@ export interface ComparedModel {
   /** Hidden layers to compare, in forward order. */
   readonly layers: readonly string[];
   readonly label?: string;
+  /** This model's inputs for a batch, when they differ from the evaluation data's (a model that expects other input normalisation). */
+  readonly inputs?: EvaluationData['inputs'];
 }
 
 export interface CompareModelsOptions {
@@ -50,11 +52,15 @@ export interface CompareModelsOptions {
   readonly log?: (message: string) => void;
 }
 
-/** Everything a comparison has accumulated after some batches, as plain JSON. */
+/**
+ * Everything a comparison has accumulated after some batches, as plain JSON. A state whose
+ * accumulator an older version saved (isCurrentAccumulatorState) is not resumed: the comparison
+ * starts again, with a warning.
+ */
 export interface CompareState {
   readonly batchesDone: number;
   readonly accumulator: AccumulatorState;
-  readonly firstPc: { readonly a: PcMeanState; readonly b: PcMeanState };
+  readonly firstPc: { readonly a: FirstPcState; readonly b: FirstPcState };
   readonly agreement: AgreementState;
 }
 
@@ -71,9 +77,16 @@ export interface CompareProgress {
 }
 
 export interface ModelComparison {
+  /** `examples`: the examples used (all but fewer than 4 left over per pass, which a warning counts). */
   readonly cka: CkaMatrixResult & { readonly kernel: KernelSpec; readonly batchSize: number; readonly passes: number; readonly seed: number; readonly examples: number };
-  /** Mean over batches of each layer's first-PC variance fraction (null: no variance). */
+  /**
+   * Each layer's share of variance on its first principal component (null: no variance), pooled
+   * over batches: Σ_b λ₁(b) / Σ_b tr(b), each batch's activations centred on the batch's own
+   * mean (see `firstPcMethod`).
+   */
   readonly firstPc?: { readonly a: (number | null)[]; readonly b: (number | null)[] };
+  /** What `firstPc` is, in words, with its batch size. */
+  readonly firstPcMethod?: string;
   readonly agreement?: PredictionAgreement;
   readonly subspaceMatch?: readonly LayerPairMatch[];
   /** What ran each model's forward pass and grams, e.g. 'ONNX Runtime cpu' or 'TensorFlow.js'. */
@@ -93,38 +106,53 @@ export async function compareModels(
   const batchSize = Math.min(options.batchSize ?? DEFAULT_BATCH_SIZE, data.count);
   const passes = options.passes ?? 1;
   const seed = options.seed ?? 0;
-  const same = a.model === b.model && sameNames(a.layers, b.layers);
+  const same = a.model === b.model && sameNames(a.layers, b.layers) && a.inputs === b.inputs;
   const runtime = options.runtime === undefined ? currentOnnxRuntime() : options.runtime;
   const firstPc = options.firstPc === true;
   const runnerA = await chooseRunner(a, 'model A', kernel, firstPc, batchSize, runtime, options.log);
   const runnerB = same ? null : await chooseRunner(b, 'model B', kernel, firstPc, batchSize, runtime, options.log);
   const hsicEngine = runtime ? new OnnxGramEngine(runtime) : null;
-  const plans = [...batchSchedule({ examples: data.count, batchSize, passes, seed })];
-  const resume = options.resumeFrom;
-  const accumulator = resume ? MinibatchCkaAccumulator.fromJSON(resume.accumulator) : new MinibatchCkaAccumulator(a.layers, b.layers);
+  const schedule = { examples: data.count, batchSize, passes, seed };
+  const plans = [...batchSchedule(schedule)];
+  const coverage = scheduleCoverage(schedule);
+  const stale = options.resumeFrom !== undefined && !isCurrentAccumulatorState(options.resumeFrom.accumulator);
+  const resume = stale ? undefined : options.resumeFrom;
+  const runWarnings = [
+    ...(coverage.warning ? [coverage.warning] : []),
+    ...(stale ? ['the saved state of the interrupted comparison is from an older version of RepSim: the comparison started again from the first batch'] : []),
+  ];
+  const accumulator = resume ? MinibatchCkaAccumulator.fromJSON(resume.accumulator) : new MinibatchCkaAccumulator(a.layers, b.layers, { groupExamples: batchSize });
   if (!sameNames(accumulator.layersA, a.layers) || !sameNames(accumulator.layersB, b.layers)) throw new Error('the saved comparison state is over different layers');
-  const pcSums = { a: new PcMean(a.layers.length, resume?.firstPc.a), b: new PcMean(b.layers.length, resume?.firstPc.b) };
+  const current = (): CkaMatrixResult => {
+    const result = accumulator.result();
+    return { ...result, warnings: [...runWarnings, ...result.warnings] };
+  };
+  const pcSums = { a: new PcPool(a.layers.length, resume?.firstPc.a), b: new PcPool(b.layers.length, resume?.firstPc.b) };
   const agreement = new AgreementCounter(data.classNames, resume?.agreement);
   const state = (): CompareState => ({ batchesDone: accumulator.batches, accumulator: accumulator.toJSON(), firstPc: { a: pcSums.a.toJSON(), b: pcSums.b.toJSON() }, agreement: agreement.toJSON() });
   const started = performance.now();
   const skipped = resume?.batchesDone ?? 0;
+  let images = 0;
 
   try {
     for (const [step, plan] of plans.entries()) {
       if (step < skipped) continue;
       options.signal?.throwIfAborted();
-      const rows = batchExamples(plan);
-      const inputs = data.inputs(plan.examples);
-      const resultA = await runnerA.run(inputs, rows, data.exampleShape);
-      const resultB = runnerB ? await runnerB.run(inputs, rows, data.exampleShape) : resultA;
+      const rows = plan.rows;
+      const inputs = a.inputs && b.inputs ? undefined : data.inputs(plan.examples);
+      const resultA = await runnerA.run(a.inputs?.(plan.examples) ?? inputs!, rows, data.exampleShape);
+      const resultB = runnerB ? await runnerB.run(b.inputs?.(plan.examples) ?? inputs!, rows, data.exampleShape) : resultA;
       const gramsB = runnerB ? resultB.grams : 'same';
-      accumulator.add(hsicEngine ? await hsicEngine.batchHsic(resultA.grams, gramsB, rows, 'unbiased') : batchHsic(resultA.grams, gramsB, rows, 'unbiased'));
+      const groups = Int32Array.from(exampleIndices(plan.examples), (e) => Math.floor(e / batchSize)); // jackknife blocks
+      accumulator.add(hsicEngine ? await hsicEngine.batchHsic(resultA.grams, gramsB, rows, 'unbiased', groups) : batchHsic(resultA.grams, gramsB, rows, 'unbiased', groups), plan.weight);
       pcSums.a.add(resultA.firstPc);
       pcSums.b.add(resultB.firstPc);
-      if (options.agreement && plan.pass === 0) agreement.add(exampleIndices(plan.examples), data.labels, resultA.predictions, resultB.predictions);
+      // Each example once, the first time a batch holds it: every used example, whatever the passes.
+      if (options.agreement) agreement.add(exampleIndices(plan.examples), data.labels, resultA.predictions, resultB.predictions);
+      images += rows;
       const seconds = (performance.now() - started) / 1000;
-      const imagesPerSecond = ((step + 1 - skipped) * batchSize) / seconds;
-      await onProgress?.({ phase: 'cka', pass: plan.pass, step: step + 1, total: plans.length, imagesPerSecond, result: accumulator.result(), state });
+      const imagesPerSecond = images / seconds;
+      await onProgress?.({ phase: 'cka', pass: plan.pass, step: step + 1, total: plans.length, imagesPerSecond, result: current(), state });
     }
   } finally {
     await Promise.all([runnerA.dispose(), runnerB?.dispose()]);
@@ -137,8 +165,9 @@ export async function compareModels(
     : undefined;
 
   return {
-    cka: { ...accumulator.result(), kernel, batchSize, passes, seed, examples: data.count },
+    cka: { ...current(), kernel, batchSize, passes, seed, examples: coverage.used },
     firstPc: options.firstPc ? { a: pcSums.a.result(), b: pcSums.b.result() } : undefined,
+    firstPcMethod: options.firstPc ? firstPcMethod(batchSize, accumulator.batches) : undefined,
     agreement: options.agreement ? agreement.result() : undefined,
     subspaceMatch,
     engines: { a: runnerA.description, b: (runnerB ?? runnerA).description },
@@ -147,7 +176,8 @@ export async function compareModels(
 
 interface BatchResult {
   readonly grams: CenteredGram[];
-  readonly firstPc: (number | null | undefined)[];
+  /** Per layer, λ₁ and Σλ of the batch's centred activations (undefined: not asked for; null: no variance). */
+  readonly firstPc: (FirstPcParts | null | undefined)[];
   readonly predictions: Int32Array;
 }
 
@@ -160,7 +190,7 @@ interface BatchRunner {
 }
 
 function checkLayers(compared: ComparedModel, label: string): void {
-  const names = new Set(compared.model.layers.map((l) => l.name));
+  const names = new Set(layerOutputs(compared.model).map((l) => l.name)); // nested models' layers and shared layers' applications too
   const missing = compared.layers.filter((name) => !names.has(name));
   if (missing.length) throw new InputError(`${compared.label ?? label} has no layer named ${missing.map((m) => `'${m}'`).join(', ')}`, missing[0]);
   if (compared.layers.length === 0) throw new InputError(`${compared.label ?? label}: no layers selected to compare`);
@@ -198,8 +228,8 @@ class OnnxLayerRunner implements BatchRunner {
   ) {}
 
   async run(inputs: Float32Array, rows: number, exampleShape: readonly number[]): Promise<BatchResult> {
-    const { grams, linear, predictions } = await this.fused.run(inputs, rows, exampleShape);
-    const firstPc = grams.map((g, i) => (!this.firstPc ? undefined : g.degenerate ? null : firstPcFractionFromGram(linear![i], rows)));
+    const { grams, linear, linearScales, predictions } = await this.fused.run(inputs, rows, exampleShape);
+    const firstPc = grams.map((g, i) => (!this.firstPc ? undefined : g.degenerate ? null : unscaled(firstPcPartsFromGram(linear![i], rows), linearScales![i])));
     return { grams, firstPc, predictions };
   }
 
@@ -230,13 +260,13 @@ class TfjsLayerRunner implements BatchRunner {
   async run(inputs: Float32Array, rows: number, exampleShape: readonly number[]): Promise<BatchResult> {
     const input = tf.tensor(inputs, [rows, ...exampleShape]);
     const grams = new Array<CenteredGram>(this.compared.layers.length);
-    const pcs = new Array<number | null | undefined>(this.compared.layers.length);
+    const pcs = new Array<FirstPcParts | null | undefined>(this.compared.layers.length);
     try {
       const output = streamLayerOutputs(this.compared.model, this.plan, input, this.selected, (name, activations) => {
         const i = this.position.get(name)!;
         const stats = layerBatchStatistics(activations, this.kernel, 'unbiased', this.firstPc);
         grams[i] = stats.gram;
-        pcs[i] = stats.firstPc;
+        pcs[i] = stats.firstPcParts;
       });
       const predictions = tf.tidy(() => tf.argMax(tf.reshape(output, [output.shape[0], -1]), 1));
       const values = predictions.dataSync() as Int32Array;
@@ -248,33 +278,43 @@ class TfjsLayerRunner implements BatchRunner {
   }
 }
 
-export interface PcMeanState {
-  readonly sums: number[];
-  readonly counts: number[];
+/** Pooled first-PC sums of a comparison so far, per layer (to resume). */
+export interface FirstPcState {
+  readonly top: number[];
+  readonly trace: number[];
 }
 
-class PcMean {
-  private readonly sums: Float64Array;
-  private readonly counts: Float64Array;
-  constructor(size: number, state?: PcMeanState) {
-    this.sums = state ? Float64Array.from(state.sums) : new Float64Array(size);
-    this.counts = state ? Float64Array.from(state.counts) : new Float64Array(size);
+/** Σ_b λ₁(b) and Σ_b tr(b) per layer; the share is their ratio. */
+class PcPool {
+  private readonly top: Float64Array;
+  private readonly trace: Float64Array;
+  constructor(size: number, state?: FirstPcState) {
+    this.top = state ? Float64Array.from(state.top) : new Float64Array(size);
+    this.trace = state ? Float64Array.from(state.trace) : new Float64Array(size);
   }
-  toJSON(): PcMeanState {
-    return { sums: Array.from(this.sums), counts: Array.from(this.counts) };
+  toJSON(): FirstPcState {
+    return { top: Array.from(this.top), trace: Array.from(this.trace) };
   }
-  add(values: readonly (number | null | undefined)[]): void {
+  add(values: readonly (FirstPcParts | null | undefined)[]): void {
     values.forEach((v, i) => {
-      if (typeof v !== 'number') return;
-      this.sums[i] += v;
-      this.counts[i] += 1;
+      if (!v) return;
+      this.top[i] += v.top;
+      this.trace[i] += v.trace;
     });
   }
   result(): (number | null)[] {
-    return Array.from(this.sums, (sum, i) => (this.counts[i] ? sum / this.counts[i] : null));
+    return Array.from(this.top, (top, i) => (this.trace[i] > 0 ? top / this.trace[i] : null));
   }
 }
 
-function batchExamples(plan: BatchPlan): number {
-  return plan.examples instanceof Uint32Array ? plan.examples.length : plan.examples.end - plan.examples.start;
+function unscaled(parts: FirstPcParts | null, scale: number): FirstPcParts | null {
+  return parts && { top: parts.top * scale, trace: parts.trace * scale };
+}
+
+function firstPcMethod(batchSize: number, batches: number): string {
+  return (
+    `share of variance on the first principal component, λ₁/Σλ, pooled over ${batches} batch${batches === 1 ? '' : 'es'} of up to ${batchSize} examples ` +
+    `(Σ λ₁ / Σ trace, each batch centred on its own mean); a batch's λ₁ includes sampling noise of order Σλ/${batchSize}, ` +
+    `so for layers with more features than ${batchSize} the share is biased upward, most for layers without a dominant direction`
+  );
 }

@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../errors.js';
-import { subspaceMatch } from '../similarity/subspaceMatch.js';
+import { neuronGeometry, subspaceMatchOf } from '../similarity/subspaceMatch.js';
 import type { ComparedModel } from './compareModels.js';
 import type { EvaluationData } from './evaluationData.js';
-import { planExecution, streamLayerOutputs } from './layerStream.js';
+import { layerOutputs, planExecution, streamLayerOutputs } from './layerStream.js';
 
 export interface SubspaceMatchRequest {
   readonly epsilons: readonly number[];
@@ -42,9 +42,11 @@ export function resolvePairs(a: ComparedModel, b: ComparedModel, pairs: Subspace
     }
     return a.layers.map((name, i) => [name, b.layers[i]]);
   }
+  const namesA = new Set(layerOutputs(a.model).map((l) => l.name));
+  const namesB = a.model === b.model ? namesA : new Set(layerOutputs(b.model).map((l) => l.name));
   for (const [layerA, layerB] of pairs) {
-    if (!a.model.layers.some((l) => l.name === layerA)) throw new InputError(`subspace match: model A has no layer '${layerA}'`, layerA);
-    if (!b.model.layers.some((l) => l.name === layerB)) throw new InputError(`subspace match: model B has no layer '${layerB}'`, layerB);
+    if (!namesA.has(layerA)) throw new InputError(`subspace match: model A has no layer '${layerA}'`, layerA);
+    if (!namesB.has(layerB)) throw new InputError(`subspace match: model B has no layer '${layerB}'`, layerB);
   }
   return pairs.map(([x, y]) => [x, y]);
 }
@@ -56,7 +58,7 @@ function gatherActivations(compared: ComparedModel, layers: ReadonlySet<string>,
   for (let start = 0; start < count; start += batchSize) {
     signal?.throwIfAborted();
     const end = Math.min(count, start + batchSize);
-    const input = tf.tensor(data.inputs({ start, end }), [end - start, ...data.exampleShape]);
+    const input = tf.tensor((compared.inputs ?? data.inputs)({ start, end }), [end - start, ...data.exampleShape]);
     const output = streamLayerOutputs(compared.model, plan, input, layers, (name, activations) => {
       const entry = gathered.get(name) ?? { shape: activations.shape.slice(1), chunks: [] };
       entry.chunks.push(activations.dataSync() as Float32Array);
@@ -65,6 +67,12 @@ function gatherActivations(compared: ComparedModel, layers: ReadonlySet<string>,
     tf.dispose([input, output]);
   }
   return gathered;
+}
+
+function gathered(activations: Map<string, { shape: number[]; chunks: Float32Array[] }>, layer: string, model: ComparedModel, side: 'A' | 'B'): { shape: number[]; chunks: Float32Array[] } {
+  const entry = activations.get(layer);
+  if (!entry) throw new Error(`subspace match: the activations of model ${side}'s layer '${layer}' were not recorded (${model.label ?? model.model.name})`);
+  return entry;
 }
 
 function concatenated(entry: { shape: number[]; chunks: Float32Array[] }, count: number): tf.Tensor {
@@ -89,17 +97,24 @@ export async function matchLayerPairs(
   if (request.epsilons.length === 0) throw new InputError('subspace match needs at least one ε', 'subspaceMatch.epsilons');
   const pairs = resolvePairs(a, b, request.pairs);
   const count = Math.min(request.examples ?? 256, data.count);
-  const activationsA = gatherActivations(a, new Set(pairs.map(([x]) => x)), data, count, batchSize, signal);
-  const activationsB = a.model === b.model ? activationsA : gatherActivations(b, new Set(pairs.map(([, y]) => y)), data, count, batchSize, signal);
+  const layersA = new Set(pairs.map(([x]) => x));
+  const layersB = new Set(pairs.map(([, y]) => y));
+  // One model compared with itself: one forward pass gathers the layers of both sides.
+  const same = a.model === b.model && a.inputs === b.inputs;
+  const activationsA = gatherActivations(a, same ? new Set([...layersA, ...layersB]) : layersA, data, count, batchSize, signal);
+  const activationsB = same ? activationsA : gatherActivations(b, layersB, data, count, batchSize, signal);
   const matches: LayerPairMatch[] = [];
   for (const [index, [layerA, layerB]] of pairs.entries()) {
     signal?.throwIfAborted();
-    const x = concatenated(activationsA.get(layerA)!, count);
-    const y = concatenated(activationsB.get(layerB)!, count);
+    const x = concatenated(gathered(activationsA, layerA, a, 'A'), count);
+    const y = concatenated(gathered(activationsB, layerB, b, 'B'), count);
     try {
       const results = [];
+      const names = { a: `A:${layerA}`, b: `B:${layerB}` };
+      // The neurons' Gram matrix depends on the layers (and sampled rows), not on ε: computed once per pair.
+      const geometry = await neuronGeometry(x, y, { seed: request.seed, maxRows: request.maxRows }, names);
       for (const epsilon of request.epsilons) {
-        const match = await subspaceMatch(x, y, { epsilon, seed: request.seed, maxRows: request.maxRows }, { a: `A:${layerA}`, b: `B:${layerB}` });
+        const match = subspaceMatchOf(geometry, { epsilon, seed: request.seed, maxRows: request.maxRows }, names);
         results.push({
           epsilon,
           similarity: match.similarity,

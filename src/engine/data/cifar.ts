@@ -30,6 +30,8 @@ export const CIFAR10_BASE_URL = 'https://www.cs.toronto.edu/~kriz/';
 export const CIFAR10_ARCHIVE = 'cifar-10-binary.tar.gz';
 /** As published on the CIFAR page. */
 export const CIFAR10_ARCHIVE_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
+/** The Python version's archive (cifar-10-python.tar.gz), which RepSim does not read: recognised to say so. */
+const CIFAR10_PYTHON_ARCHIVE_MD5 = 'c58f30108f718f92721af3b95e74349a';
 export const CIFAR10_DIRECTORY = 'cifar-10-batches-bin';
 export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'] as const;
 export const CIFAR10_TEST_FILE = 'test_batch.bin';
@@ -92,9 +94,16 @@ type CifarLocation = { readonly kind: 'directory'; readonly path: string } | { r
 
 const BATCH_FILES = [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE];
 
-/** Looks in `dir` for the batches (in `cifar-10-batches-bin/` or `dir` itself), then the archive. */
+/**
+ * Looks in `dir` for the batches (in `cifar-10-batches-bin/` or `dir` itself), then the archive.
+ * `dir` may name the .tar.gz itself: then the copy extracted beside it, if complete, is used.
+ */
 async function locateIn(dir: string): Promise<CifarLocation | null> {
-  if (await isFile(dir)) return { kind: 'archive', path: dir, cacheDir: dirname(dir) }; // the .tar.gz itself
+  if (await isFile(dir)) {
+    const extracted = join(dirname(dir), CIFAR10_DIRECTORY);
+    if ((await Promise.all(BATCH_FILES.map((name) => isFile(join(extracted, name))))).every(Boolean)) return { kind: 'directory', path: extracted };
+    return { kind: 'archive', path: dir, cacheDir: dirname(dir) };
+  }
   for (const candidate of [join(dir, CIFAR10_DIRECTORY), dir]) {
     const present = await Promise.all(BATCH_FILES.map((name) => isFile(join(candidate, name))));
     if (present.every(Boolean)) return { kind: 'directory', path: candidate };
@@ -299,7 +308,11 @@ export async function loadCifar10(options: LoadOptions = {}): Promise<ImageDatas
     const dir = location.path;
     loaded = { ...(await decodeBatches(await directorySource(dir), options)), source: dir };
   } else if (location?.kind === 'archive') {
-    checkMd5(location.path, await md5OfFile(location.path, options.onProgress, options.signal), expectedMd5);
+    const md5 = await md5OfFile(location.path, options.onProgress, options.signal);
+    if (md5 === CIFAR10_PYTHON_ARCHIVE_MD5 && md5 !== expectedMd5) {
+      throw new InputError(`${location.path}: this is CIFAR-10's Python version; RepSim reads the binary version, ${CIFAR10_ARCHIVE} (${options.baseUrl ?? CIFAR10_BASE_URL})`, location.path);
+    }
+    checkMd5(location.path, md5, expectedMd5);
     loaded = await extractAndRead(location.path, location.path, location.cacheDir, options);
   } else if (options.download) {
     if (options.dataDir === undefined) throw new InputError('CIFAR-10: no data directory to download into', 'dataDir');
@@ -308,7 +321,13 @@ export async function loadCifar10(options: LoadOptions = {}): Promise<ImageDatas
     // The archive is only a step to the extracted batches: it lives under a temporary name.
     const archive = temporaryPathBeside(join(options.dataDir, CIFAR10_ARCHIVE), 'download');
     try {
-      await downloadFile(url, archive, { md5: expectedMd5, onProgress: options.onProgress, signal: options.signal });
+      await downloadFile(url, archive, { md5: expectedMd5, onProgress: options.onProgress, signal: options.signal }).catch((error: unknown) => {
+        if (!(error instanceof InputError)) throw error;
+        throw new InputError(
+          `${error.message}; to use a copy you already have, put ${CIFAR10_ARCHIVE} (or its extracted ${CIFAR10_DIRECTORY}/) in ${options.dataDir}, or make the data directory the folder that holds it`,
+          error.input,
+        );
+      });
       loaded = await extractAndRead(archive, url, options.dataDir, options);
     } finally {
       await removeQuietly(archive);

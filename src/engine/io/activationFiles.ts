@@ -1,23 +1,76 @@
-/** Loads activation files as layers: every layer validated, named `file:layer` in errors. */
+/**
+ * Loads activation files as layers: every layer validated, named `file:layer` in errors. A file
+ * larger than `inMemoryLimit` is not read whole: its layers read their rows from the file batch
+ * by batch (see `streamedActivations.ts`).
+ */
+import { stat } from 'node:fs/promises';
 import { readActivationFile } from './files.js';
 import { assertAllFinite } from './ndarray.js';
+import { openLargeActivationFile } from './streamedActivations.js';
 import { InputError } from '../errors.js';
 import type { LayerActivations } from '../similarity/layers.js';
 
-export async function loadActivations(path: string): Promise<LayerActivations[]> {
+export interface LoadActivationsOptions {
+  /** Files up to this many bytes are read whole; larger ones stream their rows per batch (default 1 GiB). */
+  readonly inMemoryLimit?: number;
+}
+
+export const DEFAULT_IN_MEMORY_LIMIT = 1024 ** 3;
+
+export async function loadActivations(path: string, options: LoadActivationsOptions = {}): Promise<LayerActivations[]> {
+  const limit = options.inMemoryLimit ?? DEFAULT_IN_MEMORY_LIMIT;
+  const bytes = await stat(path).then(
+    (s) => (s.isFile() ? s.size : 0),
+    () => 0, // missing or unreadable: the whole-file reader names the reason
+  );
+  if (bytes > limit) return loadStreamed(path, limit);
   const entries = await readActivationFile(path);
   if (entries.length === 0) throw new InputError(`${path}: holds no arrays`, path);
   return entries.map(({ name, array }) => {
     const source = `${path}:${name}`;
-    if (array.shape.length < 2) {
-      throw new InputError(`${source}: shape (${array.shape.join(', ')}) has no feature axis; expected [examples, ...features]`, source);
-    }
-    if (array.shape.slice(1).some((extent) => extent === 0)) {
-      throw new InputError(`${source}: shape (${array.shape.join(', ')}) has no features`, source);
-    }
+    checkLayerShape(array.shape, source);
     assertAllFinite(array, source);
     return { name, shape: array.shape, data: array.data instanceof Float32Array ? array.data : Float32Array.from(array.data) };
   });
+}
+
+function loadStreamed(path: string, limit: number): LayerActivations[] {
+  return openLargeActivationFile(path, { wholeMemberLimit: limit }).map((array): LayerActivations => {
+    const source = `${path}:${array.name}`;
+    checkLayerShape(array.shape, source);
+    if ('data' in array) {
+      assertAllFinite({ dtype: array.dtype as never, shape: array.shape, data: array.data }, source);
+      return { name: array.name, shape: array.shape, data: array.data };
+    }
+    return {
+      name: array.name,
+      shape: array.shape,
+      get data(): Float32Array {
+        throw new Error(`${source} is read from its file batch by batch (the file is too large to hold in memory); read its rows with readRows`);
+      },
+      readRows: (examples) => array.readRows(examples),
+    };
+  });
+}
+
+function checkLayerShape(shape: readonly number[], source: string): void {
+  if (shape.length < 2) {
+    throw new InputError(`${source}: shape (${shape.join(', ')}) has no feature axis; expected [examples, ...features]`, source);
+  }
+  if (shape.slice(1).some((extent) => extent === 0)) {
+    throw new InputError(`${source}: shape (${shape.join(', ')}) has no features`, source);
+  }
+}
+
+/** Every row of a layer in memory (a streamed layer is read whole; InputError when it cannot be held). */
+export function layerInMemory(layer: LayerActivations, path: string): LayerActivations {
+  if (!layer.readRows) return layer;
+  try {
+    return { name: layer.name, shape: layer.shape, data: layer.readRows({ start: 0, end: layer.shape[0] }) };
+  } catch (error) {
+    if (error instanceof RangeError) throw new InputError(`${path}:${layer.name}: too large to hold in memory (${error.message})`, `${path}:${layer.name}`);
+    throw error;
+  }
 }
 
 /** Both files must describe the same examples; the error names both files and layers. */

@@ -20,22 +20,73 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
 
 /** Parses a whole `.npy` file. `source` names it in errors (e.g. `a.npz:layer3`). */
 export function parseNpy(bytes: Uint8Array, source: string, options: ReadOptions = {}): NdArray {
-  const fail = (reason: string): never => {
-    throw new InputError(`${source}: ${reason}`, source);
-  };
+  const header = parseNpyHeader(bytes, source);
+  const fail = failFor(source);
+  const count = size(header.shape);
+  checkDataLength(bytes.length - header.dataStart, count, header.dtype, header.shape, fail);
+
+  const dataBytes = bytes.subarray(header.dataStart, header.dataStart + count * header.dtype.itemSize);
+  const fileOrder = decodeData(dataBytes, header.dtype, count, options.precision ?? 'float32');
+  const data = header.fortranOrder ? fortranToC(fileOrder, header.shape) : fileOrder;
+  return { dtype: header.dtype.name, shape: header.shape, data };
+}
+
+/** What a `.npy` header says: where the data starts, its dtype, order and shape. */
+export interface NpyHeader {
+  readonly dataStart: number;
+  readonly dtype: DtypeInfo;
+  readonly fortranOrder: boolean;
+  readonly shape: number[];
+  /** Bytes of data the shape and dtype need. */
+  readonly dataBytes: number;
+}
+
+/**
+ * Parses the preamble and header of a `.npy` (`bytes` needs to hold only its start: the header
+ * is at most a few kilobytes past the 12-byte preamble; see `NPY_HEADER_PROBE_BYTES`).
+ */
+export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader {
+  const fail = failFor(source);
   const { headerText, dataStart } = readPreamble(bytes, fail);
   const header = parseHeader(headerText, fail);
   const dtype = parseDescr(header.descr, fail);
-  const count = size(header.shape);
-  checkDataLength(bytes.length - dataStart, count, dtype, header.shape, fail);
+  return { dataStart, dtype, fortranOrder: header.fortranOrder, shape: header.shape, dataBytes: size(header.shape) * dtype.itemSize };
+}
 
-  const dataBytes = bytes.subarray(dataStart, dataStart + count * dtype.itemSize);
-  const fileOrder = decodeData(dataBytes, dtype, count, options.precision ?? 'float32');
-  const data = header.fortranOrder ? fortranToC(fileOrder, header.shape) : fileOrder;
-  return { dtype: dtype.name, shape: header.shape, data };
+/** Enough of a file's start to hold the header of any `.npy` RepSim meets (NumPy's are under 1 KiB unless the shape is huge). */
+export const NPY_HEADER_PROBE_BYTES = 64 * 1024;
+
+/** The header length a `.npy`'s preamble announces (null when `bytes` is too short to tell): lets a reader fetch exactly that much. */
+export function npyHeaderEnd(bytes: Uint8Array): number | null {
+  if (bytes.length < 12) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes[6] === 1) return 10 + view.getUint16(8, true);
+  if (bytes[6] === 2 || bytes[6] === 3) return 12 + view.getUint32(8, true);
+  return null;
+}
+
+/** Raises when the data after the header does not have the size the header needs. */
+export function checkNpyDataLength(header: NpyHeader, available: number, source: string): void {
+  checkDataLength(available, size(header.shape), header.dtype, header.shape, failFor(source));
+}
+
+/**
+ * Converts raw element bytes of a C-order `.npy` (whole elements) to float32, in file order.
+ * float32 data in host byte order at an aligned offset is returned as a view of `bytes`.
+ */
+export function decodeNpyElements(bytes: Uint8Array, header: NpyHeader): Float32Array {
+  const { dtype } = header;
+  if (dtype.name === 'float32' && dtype.bigEndian !== HOST_IS_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  return decodeData(bytes, header.dtype, bytes.length / header.dtype.itemSize, 'float32') as Float32Array;
 }
 
 type Fail = (reason: string) => never;
+
+function failFor(source: string): Fail {
+  return (reason: string): never => {
+    throw new InputError(`${source}: ${reason}`, source);
+  };
+}
 
 function readPreamble(bytes: Uint8Array, fail: Fail): { headerText: string; dataStart: number } {
   const magicLength = Math.min(MAGIC.length, bytes.length);
@@ -206,7 +257,7 @@ function quote(text: string): string {
 
 // --- dtype -----------------------------------------------------------------------------------
 
-interface DtypeInfo {
+export interface DtypeInfo {
   readonly name: NpyDtype;
   readonly itemSize: number;
   readonly bigEndian: boolean;

@@ -30,27 +30,31 @@ export function parseNpz(bytes: Uint8Array, source: string, options: ReadOptions
     throw new InputError(`${source}: ${reason}`, source);
   };
   if (!(bytes[0] === 0x50 && bytes[1] === 0x4b)) fail('not an .npz file (not a zip archive)');
-  const zip = new ZipReader(bytes, fail);
+  const zip = new ZipReader(memorySource(bytes), fail);
+  return npzMembers(zip, fail).map(({ name, entry }) => ({ name, array: parseNpy(zip.contents(entry), `${source}:${printable(name)}`, options) }));
+}
+
+/** The archive's arrays (directories skipped), named without `.npy`, each name once; in archive order. */
+export function npzMembers(zip: ZipReader, fail: (reason: string) => never): { name: string; entry: ZipEntry }[] {
   const files = zip.entries().filter((entry) => !entry.name.endsWith('/')); // skip directories
   if (files.length === 0) fail('the .npz archive holds no arrays');
-
   const names = new Set<string>();
   return files.map((entry) => {
     const name = entry.name.endsWith(NPY_SUFFIX) ? entry.name.slice(0, -NPY_SUFFIX.length) : entry.name;
     if (names.has(name)) fail(`the .npz archive holds '${printable(name)}' twice`);
     names.add(name);
-    return { name, array: parseNpy(zip.contents(entry), `${source}:${printable(name)}`, options) };
+    return { name, entry };
   });
 }
 
 /** An entry name fit for a one-line message: control characters escaped. */
-function printable(name: string): string {
+export function printable(name: string): string {
   return name.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 // --- Zip reading (APPNOTE.TXT, zip64 included: numpy.savez forces it) ----------------------
 
-interface ZipEntry {
+export interface ZipEntry {
   readonly name: string;
   readonly method: number;
   readonly flags: number;
@@ -69,19 +73,29 @@ const SIGNATURE = {
 } as const;
 const ZIP64_EXTRA_FIELD = 0x0001;
 const U32_MAX = 0xffffffff;
-const METHOD_STORED = 0;
-const METHOD_DEFLATE = 8;
+export const METHOD_STORED = 0;
+export const METHOD_DEFLATE = 8;
 const FLAG_ENCRYPTED = 0x1;
 
-class ZipReader {
-  private readonly view: DataView;
+/**
+ * Random access to an archive's bytes: the whole file in memory, or a file read piece by piece
+ * (archives too large to read at once).
+ */
+export interface ByteSource {
+  readonly length: number;
+  /** `length` bytes from `offset`; the caller has checked the bounds. May be a view into a cache. */
+  read(offset: number, length: number): Uint8Array;
+}
 
+export function memorySource(bytes: Uint8Array): ByteSource {
+  return { length: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) };
+}
+
+export class ZipReader {
   constructor(
-    private readonly bytes: Uint8Array,
+    private readonly source: ByteSource,
     private readonly fail: (reason: string) => never,
-  ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
+  ) {}
 
   /** The central directory's entries, in order. */
   entries(): ZipEntry[] {
@@ -116,14 +130,21 @@ class ZipReader {
     return entries;
   }
 
-  /** An entry's uncompressed bytes, checked against its size and CRC-32. */
-  contents(entry: ZipEntry): Uint8Array {
+  /** Where an entry's (possibly compressed) data starts, after its local header; checks it is not encrypted and ends inside the file. */
+  dataOffset(entry: ZipEntry): number {
     const where = `'${printable(entry.name)}'`;
     if (entry.flags & FLAG_ENCRYPTED) this.fail(`${where} is encrypted`);
     const header = entry.localHeaderOffset;
     if (this.u32(header) !== SIGNATURE.localHeader) this.corrupt(`no local header for ${where}`);
     const dataStart = header + 30 + this.u16(header + 26) + this.u16(header + 28);
-    const stored = this.slice(dataStart, entry.compressedSize);
+    this.checkBounds(dataStart, entry.compressedSize);
+    return dataStart;
+  }
+
+  /** An entry's uncompressed bytes, checked against its size and CRC-32. */
+  contents(entry: ZipEntry): Uint8Array {
+    const where = `'${printable(entry.name)}'`;
+    const stored = this.slice(this.dataOffset(entry), entry.compressedSize);
 
     let data: Uint8Array;
     if (entry.method === METHOD_STORED) data = stored;
@@ -156,9 +177,13 @@ class ZipReader {
 
   /** The end record is 22 bytes plus a comment of up to 65535 bytes, at the end of the file. */
   private findEndOfCentralDirectory(): number {
-    const lowest = Math.max(0, this.bytes.length - 22 - 0xffff);
-    for (let offset = this.bytes.length - 22; offset >= lowest; offset--) {
-      if (this.view.getUint32(offset, true) === SIGNATURE.endOfCentralDirectory) return offset;
+    const length = this.source.length;
+    const lowest = Math.max(0, length - 22 - 0xffff);
+    if (length < 22) return this.corrupt('no end-of-central-directory record; truncated?');
+    const tail = this.source.read(lowest, length - lowest);
+    const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+    for (let offset = length - 22; offset >= lowest; offset--) {
+      if (view.getUint32(offset - lowest, true) === SIGNATURE.endOfCentralDirectory) return offset;
     }
     return this.corrupt('no end-of-central-directory record; truncated?');
   }
@@ -188,26 +213,28 @@ class ZipReader {
 
   private slice(offset: number, length: number): Uint8Array {
     this.checkBounds(offset, length);
-    return this.bytes.subarray(offset, offset + length);
+    return this.source.read(offset, length);
   }
 
   private checkBounds(offset: number, length: number): void {
-    if (offset < 0 || offset + length > this.bytes.length) this.corrupt('an entry points past the end of the file');
+    if (offset < 0 || offset + length > this.source.length) this.corrupt('an entry points past the end of the file');
+  }
+
+  private field(offset: number, length: number): DataView {
+    const bytes = this.slice(offset, length);
+    return new DataView(bytes.buffer, bytes.byteOffset, length);
   }
 
   private u16(offset: number): number {
-    this.checkBounds(offset, 2);
-    return this.view.getUint16(offset, true);
+    return this.field(offset, 2).getUint16(0, true);
   }
 
   private u32(offset: number): number {
-    this.checkBounds(offset, 4);
-    return this.view.getUint32(offset, true);
+    return this.field(offset, 4).getUint32(0, true);
   }
 
   private u64(offset: number): number {
-    this.checkBounds(offset, 8);
-    const value = this.view.getBigUint64(offset, true);
+    const value = this.field(offset, 8).getBigUint64(0, true);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) this.corrupt('a zip64 size or offset is out of range');
     return Number(value);
   }
@@ -219,9 +246,9 @@ let crcTables: Uint32Array | undefined;
  * CRC-32 (IEEE, reflected, polynomial 0xEDB88320), as zip stores it. Slicing-by-8: eight
  * table lookups per 8 bytes, several times faster than a byte at a time on large layers.
  */
-function crc32(data: Uint8Array): number {
+export function crc32(data: Uint8Array, previous = 0): number {
   const t = (crcTables ??= makeCrcTables());
-  let crc = ~0;
+  let crc = ~previous;
   let i = 0;
   for (const end = data.length - (data.length % 8); i < end; i += 8) {
     const low = crc ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24));

@@ -28,7 +28,7 @@ export {
 } from './architecture.js';
 export type { BuildOptions } from './buildOptions.js';
 export { layerSeed } from './layerInit.js';
-export { hiddenLayerNames, isBlockOutput, layerNameMatcher, parseLayerSelection, selectLayers, type LayerSelection } from './layerSelection.js';
+export { hiddenLayerNames, isBlockOutput, layerNameMatcher, layerOutputNames, parseLayerSelection, selectLayers, type LayerSelection } from './layerSelection.js';
 export { BOTTLENECK_STACK_BLOCKS } from './resnetBottleneck.js';
 
 /**

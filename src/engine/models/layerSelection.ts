@@ -8,7 +8,13 @@
  *
  * Block outputs ('blocks'): the output of the stem and of every block — layers named `…/out`
  * (this zoo: `stem/out`, `stage2/block3/out`, plain CNN `stage1/layer2/out`) or `…_out` (Keras:
- * `conv3_block4_out`), plus Keras' stem output `pool1_pool`.
+ * `conv3_block4_out`), plus Keras' stem output `pool1_pool`. A plain CNN's blocks are its
+ * conv layers, so its final global pool (the pooled features the classifier reads) is a block of
+ * its own and is selected too.
+ *
+ * A model used as a layer (a nested functional or Sequential model) contributes its own layers,
+ * named `outer/inner`; a layer applied more than once (shared weights) contributes each
+ * application, the later ones named `layer#2`, `layer#3` … (see `layerOutputs`).
  *
  * A pattern picks hidden layers by name: a glob matched against the whole name (`*` any run of
  * characters but `/`, `**` any run, `?` one character but `/`, `{a,b}` either), e.g.
@@ -16,6 +22,7 @@
  * expression between slashes, searched anywhere in the name (`/bn\d$/`, `/^stage3/i`).
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { layerOutputs } from '../activations/layerStream.js';
 import { InputError } from '../errors.js';
 
 export type LayerSelection = 'all' | 'blocks' | { readonly pattern: string };
@@ -27,8 +34,29 @@ const KERAS_STEM_OUTPUT = 'pool1_pool';
 
 /** Hidden layer names in forward order (see the module comment for what counts). */
 export function hiddenLayerNames(model: tfl.LayersModel): string[] {
-  const outputLayers = new Set(model.outputLayers);
-  return model.layers.filter((layer) => !PASS_THROUGH_CLASSES.has(layer.getClassName()) && !outputLayers.has(layer)).map((layer) => layer.name);
+  return hiddenLayers(model).map((output) => output.name);
+}
+
+function hiddenLayers(model: tfl.LayersModel): { name: string; className: string }[] {
+  return layerOutputs(model).filter((output) => !PASS_THROUGH_CLASSES.has(output.className) && !output.isModelOutput);
+}
+
+/** Names of every layer output a comparison can record (hidden or not), as `streamLayerOutputs` names them. */
+export function layerOutputNames(model: tfl.LayersModel): string[] {
+  return layerOutputs(model).map((output) => output.name);
+}
+
+/** A plain CNN's conv units: `stage1/layer2/out` (possibly inside a nested model). */
+const PLAIN_CNN_BLOCK = /(^|\/)stage\d+\/layer\d+\/out$/;
+const GLOBAL_POOLING_CLASSES = new Set(['GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling1D', 'GlobalMaxPooling1D']);
+
+/** Stem and block outputs; for a plain CNN also its final global pool. */
+function blockOutputs(hidden: readonly { name: string; className: string }[]): string[] {
+  const blocks = hidden.filter((layer) => isBlockOutput(layer.name));
+  if (blocks.length === 0 || !blocks.every((layer) => PLAIN_CNN_BLOCK.test(layer.name))) return blocks.map((layer) => layer.name);
+  const lastBlock = hidden.indexOf(blocks.at(-1)!);
+  const pool = hidden.slice(lastBlock + 1).reverse().find((layer) => GLOBAL_POOLING_CLASSES.has(layer.className));
+  return [...blocks, ...(pool ? [pool] : [])].map((layer) => layer.name);
 }
 
 /** Whether a layer name marks the output of a stem or block. */
@@ -46,10 +74,11 @@ export function parseLayerSelection(text: string): LayerSelection {
 
 /** The names a selection picks from a model's hidden layers, in forward order; InputError when none. */
 export function selectLayers(model: tfl.LayersModel, selection: LayerSelection): string[] {
-  const hidden = hiddenLayerNames(model);
+  const layers = hiddenLayers(model);
+  const hidden = layers.map((layer) => layer.name);
   if (selection === 'all') return hidden;
   if (selection === 'blocks') {
-    const blocks = hidden.filter(isBlockOutput);
+    const blocks = blockOutputs(layers);
     if (blocks.length === 0) throw new InputError(`model '${model.name}' has no layers named like block outputs (…/out, …_out): use 'all' or a pattern`, 'blocks');
     return blocks;
   }

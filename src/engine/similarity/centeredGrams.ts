@@ -1,12 +1,15 @@
 /**
  * Per-layer centred grams of one batch, as flat Float32Arrays: the unit of work that the
  * in-process engine and the worker threads share, and that cross products are built from.
+ *
+ * Only the product X·Xᵀ runs as a tensor op; the RBF map and the centering run in place on the
+ * gram's values (sums in float64), so a layer costs one n × n array beyond its activations.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { centerGramBiased, centerGramUnbiased } from './centering.js';
-import { flattenExamples, layerGrams } from './gram.js';
+import { centerGramBiasedInPlace, centerGramUnbiasedInPlace } from './centering.js';
+import { centerFeatures, featureSpread, flattenExamples, linearGram, rbfGramInPlace } from './gram.js';
 import type { KernelSpec } from './kernel.js';
-import { firstPcFractionFromGram } from './principalComponent.js';
+import { firstPcPartsFromGram, type FirstPcParts } from './principalComponent.js';
 
 /** 'unbiased' gives HSIC₁ (debiased and minibatch CKA); 'biased' gives H·K·H (plain CKA). */
 export type Centering = 'biased' | 'unbiased';
@@ -29,17 +32,24 @@ export interface CenteredGram {
   readonly scale: number;
 }
 
+export const ZERO_VARIANCE_REASON = 'the layer has zero variance over these examples';
+export const ZERO_BANDWIDTH_REASON = 'the RBF bandwidth is zero: at least half the pairs of examples have identical activations';
+
 export function centeredGram(layer: LayerBatch, kernel: KernelSpec, centering: Centering): CenteredGram {
   const x = tf.tensor2d(layer.data, [layer.rows, layer.cols], 'float32');
-  const { gram } = layerBatchStatistics(x, kernel, centering, false);
-  x.dispose();
-  return gram;
+  try {
+    return layerBatchStatistics(x, kernel, centering, false).gram;
+  } finally {
+    x.dispose();
+  }
 }
 
 export interface LayerBatchStatistics {
   readonly gram: CenteredGram;
   /** Fraction of the batch's variance on its first principal component, when asked for. */
   readonly firstPc?: number | null;
+  /** λ₁ and Σλ of the batch's centred activations (in their own units), when asked for: sums of these pool over batches. */
+  readonly firstPcParts?: FirstPcParts | null;
 }
 
 /**
@@ -48,16 +58,28 @@ export interface LayerBatchStatistics {
  */
 export function layerBatchStatistics(activations: tf.Tensor, kernel: KernelSpec, centering: Centering, firstPc: boolean): LayerBatchStatistics {
   const x = tf.tidy(() => flattenExamples(activations));
-  const { gram, linear, degenerate, scale } = layerGrams(x, kernel);
+  const n = x.shape[0];
+  const centred = centerFeatures(x);
+  const { spread, hasVariance } = featureSpread(x, centred);
   x.dispose();
-  const n = gram.shape[0];
-  const pc = firstPc && !degenerate ? firstPcFractionFromGram(linear.dataSync(), n) : firstPc ? null : undefined;
-  if (linear !== gram) linear.dispose();
-  const centered = centering === 'unbiased' ? centerGramUnbiased(gram) : centerGramBiased(gram);
-  gram.dispose();
-  const values = centered.dataSync() as Float32Array;
-  centered.dispose();
-  return { gram: { gram: values, degenerate, scale }, firstPc: pc };
+  if (!hasVariance) {
+    centred.dispose();
+    return { gram: { gram: new Float32Array(n * n), degenerate: ZERO_VARIANCE_REASON, scale: 1 }, ...(firstPc ? { firstPc: null, firstPcParts: null } : {}) };
+  }
+  const linear = tf.tidy(() => linearGram(tf.div(centred, spread) as tf.Tensor2D));
+  centred.dispose();
+  // A copy on wasm and native backends; the tensor's own store on cpu, which dies with it here.
+  const values = linear.dataSync() as Float32Array;
+  linear.dispose();
+  const parts = firstPc ? firstPcPartsFromGram(values, n) : undefined;
+  const pc = parts === undefined ? {} : { firstPc: parts ? parts.top / parts.trace : null, firstPcParts: parts ? { top: parts.top * spread * spread, trace: parts.trace * spread * spread } : null };
+  if (kernel.kind === 'rbf' && !rbfGramInPlace(values, n, kernel.threshold)) {
+    values.fill(0);
+    return { gram: { gram: values, degenerate: ZERO_BANDWIDTH_REASON, scale: 1 }, ...pc };
+  }
+  if (centering === 'unbiased') centerGramUnbiasedInPlace(values, n);
+  else centerGramBiasedInPlace(values, n);
+  return { gram: { gram: values, degenerate: null, scale: kernel.kind === 'linear' ? spread * spread : 1 }, ...pc };
 }
 
 /** How heavy a layer's gram is to compute, for balancing work across threads (n²·features). */

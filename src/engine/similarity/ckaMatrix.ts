@@ -2,19 +2,26 @@
  * CKA between every layer of model A and every layer of model B.
  *
  * 'biased' and 'debiased' use all examples as one batch (H·K·H or U-centering); 'minibatch'
- * is Nguyen et al.'s estimator: HSIC₁ averaged over minibatches and passes. All three run the
- * same path — centred grams per layer, one batched cross product, the accumulator — so the
- * minibatch estimate over a single batch is exactly debiased CKA.
+ * is Nguyen et al.'s estimator: HSIC₁ summed over minibatches and passes (a trailing partial
+ * batch of at least 4 examples weighted by its size; fewer left over are left out, with a
+ * warning). All three run the same path — centred grams per layer, one batched cross product,
+ * the accumulator — so the minibatch estimate over a single batch is exactly debiased CKA.
+ *
+ * The minibatch standard error is a delete-one-block jackknife over blocks of batchSize
+ * consecutive examples (accumulator.ts): one pass's batches are those blocks, and further passes
+ * add to the blocks of the examples they hold, so the error bar reflects the evaluation set's
+ * size, not the number of passes.
  */
-import { InputError } from '../errors.js';
-import { MinibatchCkaAccumulator, type AccumulatorState, type CkaMatrixResult } from './accumulator.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { MinibatchCkaAccumulator, isCurrentAccumulatorState, type AccumulatorState, type CkaMatrixResult } from './accumulator.js';
 import { batchHsic } from './batchHsic.js';
 import type { Centering } from './centeredGrams.js';
 import { assertUnbiasedBatchSize } from './centering.js';
+import { checkFullDataFits, memoryEngineOf } from './fullDataMemory.js';
 import { InProcessGramEngine, type GramEngine } from './gramEngine.js';
 import type { KernelSpec } from './kernel.js';
-import { assertSameExamples, sliceBatch, type LayerActivations } from './layers.js';
-import { batchSchedule, batchesPerPass, type BatchPlan } from './schedule.js';
+import { assertSameExamples, featureCount, sliceBatch, type LayerActivations } from './layers.js';
+import { batchSchedule, batchesPerPass, scheduleCoverage, type BatchPlan } from './schedule.js';
 
 export type CkaEstimator = 'biased' | 'debiased' | 'minibatch';
 
@@ -31,8 +38,13 @@ export interface CkaMatrixOptions {
   readonly onBatch?: (update: CkaBatchUpdate) => void | Promise<void>;
   /** Cancels between batches; the promise then rejects with an AbortError. */
   readonly signal?: AbortSignal;
-  /** Continue an interrupted run with the same settings from its accumulator state. */
+  /**
+   * Continue an interrupted run with the same settings from its accumulator state. A state saved
+   * by an older version (see isCurrentAccumulatorState) is not resumed: the run starts again.
+   */
   readonly resumeFrom?: AccumulatorState;
+  /** Biased and debiased: the most bytes the run may plan to use (default: half this machine's memory). */
+  readonly memoryBudgetBytes?: number;
 }
 
 export interface CkaBatchUpdate {
@@ -47,14 +59,20 @@ export interface CkaBatchUpdate {
 export interface CkaMatrixOutput extends CkaMatrixResult {
   readonly estimator: CkaEstimator;
   readonly kernel: KernelSpec;
+  /** Examples used (in at least one batch); those left out, if any, are counted in a warning. */
   readonly examples: number;
   readonly batchSize: number;
   readonly passes: number;
   readonly seed: number;
 }
 
-/** Full-data grams of every layer are held at once; past this, ask for the minibatch estimator. */
-const FULL_DATA_GRAM_BUDGET_BYTES = 2 * 1024 ** 3;
+/** The jackknife group of each row of a batch: the block of batchSize consecutive examples its example is in. */
+function rowGroupsOf(plan: BatchPlan, batchSize: number): Int32Array {
+  const groups = new Int32Array(plan.rows);
+  if (plan.examples instanceof Uint32Array) plan.examples.forEach((e, r) => (groups[r] = Math.floor(e / batchSize)));
+  else for (let r = 0; r < plan.rows; r++) groups[r] = Math.floor((plan.examples.start + r) / batchSize);
+  return groups;
+}
 
 export async function ckaMatrix(
   layersA: readonly LayerActivations[],
@@ -68,18 +86,31 @@ export async function ckaMatrix(
   const passes = minibatch ? (options.passes ?? 1) : 1;
   const seed = options.seed ?? 0;
   const centering: Centering = options.estimator === 'biased' ? 'biased' : 'unbiased';
-  const plans: BatchPlan[] = minibatch
-    ? [...batchSchedule({ examples, batchSize, passes, seed })]
-    : [{ pass: 0, index: 0, examples: { start: 0, end: examples } }];
-  if (!minibatch) checkFullDataFits(examples, layersA.length + (sameLayers ? 0 : layersB.length));
+  const schedule = { examples, batchSize, passes, seed };
+  const plans: BatchPlan[] = minibatch ? [...batchSchedule(schedule)] : [{ pass: 0, index: 0, examples: { start: 0, end: examples }, rows: examples, weight: 1 }];
+  const coverage = minibatch ? scheduleCoverage(schedule) : { used: examples, warning: null };
   if (centering === 'unbiased') assertUnbiasedBatchSize(batchSize, minibatch ? `batch size ${batchSize}` : `the evaluation set (${examples} examples)`);
+  if (!minibatch) {
+    checkFullDataFits(
+      { examples, featuresA: layersA.map(featureCount), featuresB: sameLayers ? null : layersB.map(featureCount), kernel: options.kernel, centering },
+      memoryEngineOf(options.engine, tf.getBackend()),
+      options.memoryBudgetBytes,
+      options.estimator,
+    );
+  }
 
   const engine: GramEngine = options.engine ?? new InProcessGramEngine();
-  const accumulator = options.resumeFrom
-    ? MinibatchCkaAccumulator.fromJSON(options.resumeFrom)
-    : new MinibatchCkaAccumulator(layersA.map((l) => l.name), layersB.map((l) => l.name));
+  const resumable = options.resumeFrom !== undefined && isCurrentAccumulatorState(options.resumeFrom);
+  const accumulator = resumable
+    ? MinibatchCkaAccumulator.fromJSON(options.resumeFrom!)
+    : new MinibatchCkaAccumulator(layersA.map((l) => l.name), layersB.map((l) => l.name), minibatch ? { groupExamples: batchSize } : {});
+  const runWarnings = [
+    ...(coverage.warning ? [coverage.warning] : []),
+    ...(options.resumeFrom !== undefined && !resumable ? ['the saved state of the interrupted run is from an older version of RepSim: the comparison started again from the first batch'] : []),
+  ];
   const skipped = accumulator.batches;
   const degenerate = new Map<string, string>();
+  const current = (): CkaMatrixResult => finishResult(accumulator.result(), minibatch, runWarnings, degenerate);
   try {
     for (const plan of plans.slice(skipped)) {
       options.signal?.throwIfAborted();
@@ -87,38 +118,36 @@ export async function ckaMatrix(
       const gramsB = sameLayers ? 'same' : await engine.grams(layersB.map((l) => sliceBatch(l, plan.examples)), options.kernel, centering);
       noteDegenerate(degenerate, 'model A', layersA, gramsA);
       if (gramsB !== 'same') noteDegenerate(degenerate, 'model B', layersB, gramsB);
-      accumulator.add(engine.batchHsic ? await engine.batchHsic(gramsA, gramsB, batchSize, centering) : batchHsic(gramsA, gramsB, batchSize, centering));
-      await options.onBatch?.({ pass: plan.pass, batchesDone: accumulator.batches, totalBatches: plans.length, result: accumulator.result(), state: () => accumulator.toJSON() });
+      const groups = minibatch ? rowGroupsOf(plan, batchSize) : undefined;
+      accumulator.add(engine.batchHsic ? await engine.batchHsic(gramsA, gramsB, plan.rows, centering, groups) : batchHsic(gramsA, gramsB, plan.rows, centering, groups), plan.weight);
+      await options.onBatch?.({ pass: plan.pass, batchesDone: accumulator.batches, totalBatches: plans.length, result: current(), state: () => accumulator.toJSON() });
     }
   } finally {
     if (!options.engine) await engine.close();
   }
-  const result = accumulator.result();
   return {
-    ...result,
-    warnings: explainWarnings(result.warnings, degenerate),
+    ...current(),
     estimator: options.estimator,
     kernel: options.kernel,
-    examples,
+    examples: coverage.used,
     batchSize,
     passes,
     seed,
   };
 }
 
+/** The accumulator's result with the run's own warnings and, for full-data estimators, no error bars. */
+function finishResult(result: CkaMatrixResult, minibatch: boolean, runWarnings: readonly string[], degenerate: Map<string, string>): CkaMatrixResult {
+  return {
+    ...result,
+    stderrMethod: minibatch ? result.stderrMethod : 'none: the biased and debiased estimators use every example in one batch (stderr is null)',
+    warnings: [...runWarnings, ...explainWarnings(result.warnings, degenerate)],
+  };
+}
+
 /** The number of batches a minibatch run makes, for progress bars. */
 export function plannedBatches(examples: number, batchSize: number, passes: number): number {
   return batchesPerPass({ examples, batchSize, passes, seed: 0 }) * passes;
-}
-
-function checkFullDataFits(examples: number, layers: number): void {
-  const bytes = examples * examples * 4 * layers;
-  if (bytes > FULL_DATA_GRAM_BUDGET_BYTES) {
-    throw new InputError(
-      `full-data CKA over ${examples} examples would hold ${(bytes / 1024 ** 3).toFixed(1)} GiB of gram matrices: use --estimator minibatch`,
-      'estimator',
-    );
-  }
 }
 
 function noteDegenerate(found: Map<string, string>, model: string, layers: readonly LayerActivations[], grams: readonly { degenerate: string | null }[]): void {

@@ -67,11 +67,115 @@ export function diagonal(square: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.gather(tf.reshape(square, [-1]), tf.range(0, n * n, n + 1, 'int32')) as tf.Tensor1D);
 }
 
-/** Median of a tensor's values, as np.median: the mean of the two middle values when even. */
+/**
+ * The k-th smallest (0-based) of `values`, reordering them in place (quickselect: Hoare
+ * partition around a median-of-three pivot, expected O(length)). Afterwards every value before
+ * index k is ≤ the result and every value after it is ≥.
+ */
+export function selectInPlace(values: Float32Array | Float64Array, k: number): number {
+  if (!(k >= 0 && k < values.length)) throw new Error(`select: index ${k} outside 0…${values.length - 1}`);
+  let low = 0;
+  let high = values.length - 1;
+  while (high > low) {
+    const mid = (low + high) >>> 1;
+    // Median of three to the middle, then Hoare partition.
+    if (values[mid] < values[low]) swap(values, mid, low);
+    if (values[high] < values[low]) swap(values, high, low);
+    if (values[high] < values[mid]) swap(values, high, mid);
+    const pivot = values[mid];
+    let i = low;
+    let j = high;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        swap(values, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) high = j;
+    else if (k >= i) low = i;
+    else return values[k];
+  }
+  return values[k];
+}
+
+function swap(values: Float32Array | Float64Array, i: number, j: number): void {
+  const held = values[i];
+  values[i] = values[j];
+  values[j] = held;
+}
+
+/** The largest of values[0 … end). */
+function maxBefore(values: Float32Array | Float64Array, end: number): number {
+  let best = -Infinity;
+  for (let i = 0; i < end; i++) if (values[i] > best) best = values[i];
+  return best;
+}
+
+/** np.median of `values` by selection, reordering them in place (no copy, no sort). */
+export function medianInPlace(values: Float32Array | Float64Array): number {
+  const count = values.length;
+  if (count === 0) return NaN;
+  const mid = count >> 1;
+  const upper = selectInPlace(values, mid);
+  return count % 2 ? upper : (maxBefore(values, mid) + upper) / 2;
+}
+
+/** Median of a tensor's values, as np.median (the mean of the two middle values when even), by selection on a float32 copy. */
 export function median(values: tf.Tensor): number {
-  const sorted = Float64Array.from(values.dataSync()).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return medianInPlace(Float32Array.from(values.dataSync() as Float32Array));
+}
+
+/**
+ * np.median of the n² squared distances dᵢⱼ = Gᵢᵢ + Gⱼⱼ − 2Gᵢⱼ of a linear gram G (n × n,
+ * row-major), with dᵢᵢ = 0 and dᵢⱼ = dⱼᵢ: selection on the n(n−1)/2 distances above the diagonal
+ * (each counts twice) and the n zeros, without forming the matrix.
+ */
+export function medianSquaredDistance(gram: ArrayLike<number>, n: number): number {
+  const pairs = new Float64Array((n * (n - 1)) / 2);
+  let k = 0;
+  let negative = 0;
+  for (let i = 0; i < n; i++) {
+    const gii = gram[i * n + i];
+    for (let j = i + 1; j < n; j++) {
+      const d = gii + gram[j * n + j] - 2 * gram[i * n + j];
+      if (d < 0) negative++;
+      pairs[k++] = d;
+    }
+  }
+  // The full multiset, sorted: the negative pairs (twice each), the n zeros of the diagonal, then the rest (twice each).
+  const nth = (index: number): number => {
+    if (index < 2 * negative) return selectInPlace(pairs, index >> 1);
+    if (index < 2 * negative + n) return 0;
+    return selectInPlace(pairs, (index - n) >> 1);
+  };
+  const count = n * n;
+  const mid = count >> 1;
+  return count % 2 ? nth(mid) : (nth(mid - 1) + nth(mid)) / 2;
+}
+
+/**
+ * The RBF gram exp(−dᵢⱼ / (2·T²·median d)) of a linear gram's rows, in place on its values
+ * (see `medianSquaredDistance`); null when the median is not positive (zero bandwidth).
+ */
+export function rbfGramInPlace(gram: Float32Array, n: number, threshold: number): Float32Array | null {
+  const medianDistance = medianSquaredDistance(gram, n);
+  if (!(medianDistance > 0)) return null;
+  const diagonal = new Float64Array(n);
+  for (let i = 0; i < n; i++) diagonal[i] = gram[i * n + i];
+  const factor = -1 / (2 * threshold * threshold * medianDistance);
+  // From the upper triangle, mirrored (the rows read later are above the diagonal, not yet written).
+  for (let i = 0; i < n; i++) {
+    gram[i * n + i] = 1;
+    for (let j = i + 1; j < n; j++) {
+      const value = Math.exp((diagonal[i] + diagonal[j] - 2 * gram[i * n + j]) * factor);
+      gram[i * n + j] = value;
+      gram[j * n + i] = value;
+    }
+  }
+  return gram;
 }
 
 /**

@@ -5,18 +5,29 @@
 import type { BatchHsic } from './batchHsic.js';
 import type { CenteredGram, Centering, LayerBatch } from './centeredGrams.js';
 import { centeredGram } from './centeredGrams.js';
+import * as tf from '@tensorflow/tfjs-core';
+import type { GramMemoryEngine } from './fullDataMemory.js';
 import type { KernelSpec } from './kernel.js';
 
 export interface GramEngine {
   grams(layers: readonly LayerBatch[], kernel: KernelSpec, centering: Centering): Promise<CenteredGram[]>;
-  /** All-pairs HSIC of a batch's grams on this engine; absent: TensorFlow.js (`batchHsic`) in this thread. */
-  batchHsic?(gramsA: readonly CenteredGram[], gramsB: readonly CenteredGram[] | 'same', n: number, centering: Centering): Promise<BatchHsic>;
+  /**
+   * All-pairs HSIC of a batch's grams on this engine; absent: TensorFlow.js (`batchHsic`) in this
+   * thread. `rowGroups` (a jackknife group key per row) adds each group's share.
+   */
+  batchHsic?(gramsA: readonly CenteredGram[], gramsB: readonly CenteredGram[] | 'same', n: number, centering: Centering, rowGroups?: ArrayLike<number>): Promise<BatchHsic>;
   close(): Promise<void>;
   readonly description: string;
+  /** Where the grams are computed, for the full-data estimators' memory check (absent: TF.js in this thread). */
+  readonly memoryEngine?: GramMemoryEngine;
 }
 
 export class InProcessGramEngine implements GramEngine {
   readonly description = 'in-process';
+
+  get memoryEngine(): GramMemoryEngine {
+    return { kind: 'tfjs', backend: tf.getBackend(), workers: 1 };
+  }
 
   async grams(layers: readonly LayerBatch[], kernel: KernelSpec, centering: Centering): Promise<CenteredGram[]> {
     return layers.map((layer) => centeredGram(layer, kernel, centering));

@@ -11,6 +11,7 @@ export * from './ckaMatrix.js';
 export * from './gramEngine.js';
 export * from './layers.js';
 export * from './schedule.js';
+export * from './fullDataMemory.js';
 export { WorkerPoolGramEngine } from './parallel/workerPool.js';
 export { chooseGramEngine, defaultGramEngine, gramFlops } from './parallel/chooseEngine.js';
 export { firstPcVarianceFraction } from './principalComponent.js';

@@ -7,7 +7,10 @@ export interface LayerActivations {
   readonly name: string;
   /** [examples, ...]; a neuron (channel) is the last axis. */
   readonly shape: readonly number[];
+  /** Every row, row-major. A layer with `readRows` is not held in memory: reading `data` throws. */
   readonly data: Float32Array;
+  /** For a layer too large to hold (read from its file batch by batch): the rows of one batch, row-major. */
+  readonly readRows?: (examples: BatchPlan['examples']) => Float32Array;
 }
 
 export function exampleCount(layer: LayerActivations): number {
@@ -21,6 +24,9 @@ export function featureCount(layer: LayerActivations): number {
 /** One batch of a layer: a view for a contiguous range, a gathered copy for shuffled rows. */
 export function sliceBatch(layer: LayerActivations, examples: BatchPlan['examples']): LayerBatch {
   const cols = featureCount(layer);
+  if (layer.readRows) {
+    return { rows: examples instanceof Uint32Array ? examples.length : examples.end - examples.start, cols, data: layer.readRows(examples) };
+  }
   if (!(examples instanceof Uint32Array)) {
     return { rows: examples.end - examples.start, cols, data: layer.data.subarray(examples.start * cols, examples.end * cols) };
   }

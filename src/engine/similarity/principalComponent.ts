@@ -31,11 +31,17 @@ export function firstPcVarianceFraction(activations: tf.Tensor, options: Princip
   }
 }
 
+/** The first principal component's variance λ₁ and the total variance Σλ (the trace) of one batch. */
+export interface FirstPcParts {
+  readonly top: number;
+  readonly trace: number;
+}
+
 /**
- * λ₁/Σλ from the centred linear gram Xc·Xcᵀ of a batch (n × n, row-major): the gram shares
+ * λ₁ and Σλ from the centred linear gram Xc·Xcᵀ of a batch (n × n, row-major): the gram shares
  * its non-zero eigenvalues with Xcᵀ·Xc. Null when the trace is zero.
  */
-export function firstPcFractionFromGram(gram: ArrayLike<number>, n: number, options: PrincipalComponentOptions = {}): number | null {
+export function firstPcPartsFromGram(gram: ArrayLike<number>, n: number, options: PrincipalComponentOptions = {}): FirstPcParts | null {
   let trace = 0;
   for (let i = 0; i < n; i++) trace += gram[i * n + i];
   if (!(trace > 0)) return null;
@@ -52,7 +58,13 @@ export function firstPcFractionFromGram(gram: ArrayLike<number>, n: number, opti
       return out;
     },
   };
-  return largestEigenvalue(operator, options) / trace;
+  return { top: largestEigenvalue(operator, options), trace };
+}
+
+/** λ₁/Σλ from the centred linear gram of a batch (see `firstPcPartsFromGram`); null when the trace is zero. */
+export function firstPcFractionFromGram(gram: ArrayLike<number>, n: number, options: PrincipalComponentOptions = {}): number | null {
+  const parts = firstPcPartsFromGram(gram, n, options);
+  return parts ? parts.top / parts.trace : null;
 }
 
 interface SymmetricOperator {

@@ -135,9 +135,20 @@ export async function subspaceMatch(
   options: SubspaceMatchOptions,
   names: LayerNames = DEFAULT_NAMES,
 ): Promise<SubspaceMatchResult> {
+  validateEpsilon(options.epsilon);
+  validateSimpleMatchLimit(options.maxSimpleMatchNeurons);
+  const geometry = await neuronGeometry(layerA, layerB, options, names);
+  return subspaceMatchOf(geometry, options, names);
+}
+
+/**
+ * `subspaceMatch` on neurons whose geometry is already computed: matching at several ε needs
+ * the (costly) Gram matrix of the neurons only once. `options.maxRows` and `seed` must be the
+ * ones the geometry was computed with (the seed also orders the simple-match search).
+ */
+export function subspaceMatchOf(geometry: NeuronGeometry, options: SubspaceMatchOptions, names: LayerNames = DEFAULT_NAMES): SubspaceMatchResult {
   const epsilon = validateEpsilon(options.epsilon);
   const limit = validateSimpleMatchLimit(options.maxSimpleMatchNeurons);
-  const geometry = await neuronGeometry(layerA, layerB, options, names);
   const maximum = findMaximumMatch(geometry, epsilon);
   const result = describeMaximumMatch(geometry, epsilon, maximum, names);
   const matched = maximum.a.length + maximum.b.length;

@@ -23,7 +23,7 @@ export {
   type LabelledBatch,
   type TrainingData,
 } from './data.js';
-export { DEFAULT_WEIGHTS_FILE, fileSystemHandler, loadLayersModelFromPath, MODEL_FILE, resolveModelJsonPath, saveLayersModel, type FileHandlerOptions } from './modelFiles.js';
+export { DEFAULT_WEIGHTS_FILE, fileSystemHandler, loadLayersModelFromPath, MODEL_FILE, resolveModelJsonPath, savedModelFingerprint, saveLayersModel, type FileHandlerOptions } from './modelFiles.js';
 export { SgdMomentum, validateSgdOptions, type SgdOptions, type SgdState, type VelocityState } from './optimizer.js';
 export { learningRateAt, validateLearningRateSchedule, type LearningRateSchedule, type SchedulePosition } from './schedule.js';
 export { crossEntropyPerExample, evaluateModel, modelOutputKind, trainStep, type Evaluation, type OutputKind, type StepContext, type StepResult } from './step.js';

@@ -6,6 +6,8 @@
  * Saving writes the weights before the model.json that names them, each file atomically, so a
  * reader never finds a model.json whose weights are half-written.
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -123,6 +125,36 @@ export async function resolveModelJsonPath(path: string): Promise<string> {
 export async function saveLayersModel(model: tfl.LayersModel, directory: string, options: FileHandlerOptions = {}): Promise<void> {
   await mkdir(directory, { recursive: true });
   await model.save(fileSystemHandler(join(directory, MODEL_FILE), options));
+}
+
+/**
+ * A fingerprint of a saved model's content: SHA-256 over its model.json and every weight file it
+ * names, in order. Changes whenever the topology or any weight does, wherever the files are, and
+ * whatever their modification times say (a folder's mtime does not change when a file in it is
+ * rewritten in place).
+ */
+export async function savedModelFingerprint(path: string): Promise<string> {
+  const modelJsonPath = await resolveModelJsonPath(path);
+  const hash = createHash('sha256');
+  const addFile = async (file: string, what: string) => {
+    const stream = createReadStream(file);
+    try {
+      for await (const chunk of stream) hash.update(chunk as Buffer);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (error as Error).message})`} (${what})`, file);
+    }
+    hash.update(`\0${basename(file)}\0`);
+  };
+  const modelJson = asModelJson(await readJsonFile(modelJsonPath, 'TensorFlow.js model'), modelJsonPath);
+  await addFile(modelJsonPath, 'TensorFlow.js model');
+  for (const group of modelJson.weightsManifest ?? []) {
+    for (const relativePath of group.paths) {
+      if (isAbsolute(relativePath) || relativePath.includes('://')) throw new InputError(`${modelJsonPath}: weight path '${relativePath}' is not relative to the model`, modelJsonPath);
+      await addFile(resolve(dirname(modelJsonPath), relativePath), `weights of ${basename(modelJsonPath)}`);
+    }
+  }
+  return hash.digest('hex');
 }
 
 /**

@@ -90,7 +90,8 @@ export class ExperimentDiagnostics implements vscode.Disposable {
         return;
       }
       const connection = await this.client.connection({ userInitiated: false });
-      const { issues } = await connection.sendRequest(Validate, { text, filePath: document.uri.fsPath });
+      const workspaceFolder = vscode.workspace.getWorkspaceFolder(document.uri)?.uri.fsPath;
+      const { issues } = await connection.sendRequest(Validate, { text, filePath: document.uri.fsPath, workspaceFolder });
       if (document.isClosed || document.version !== version) return; // a newer check follows
       this.collection.set(document.uri, toDiagnostics(text, issues));
       this.warnedUnavailable = false;

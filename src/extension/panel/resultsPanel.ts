@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { RunSnapshot } from '../../protocol/index.js';
 import { isWebviewMessage, type HostMessage } from '../../protocol/webview.js';
 import type { ExportRequest } from './exportFile.js';
+import { panelCancel } from './panelCancel.js';
 import { buildPanelHtml, createNonce } from './panelHtml.js';
 
 export const RESULTS_VIEW_TYPE = 'repsim.results';
@@ -102,9 +103,13 @@ export class ResultsPanel implements vscode.Disposable {
         case 'ready':
           await this.sendSnapshot();
           break;
-        case 'cancel':
-          await this.host.cancel(message.runId);
+        case 'cancel': {
+          // Only this panel's own run: the webview's message is untrusted.
+          const decision = panelCancel(message, this.runId);
+          if ('cancel' in decision) await this.host.cancel(decision.cancel);
+          else this.host.log.warn(decision.refused);
           break;
+        }
         case 'export':
           await this.host.exportFile(message, this.lastSnapshot);
           break;

@@ -10,7 +10,7 @@ import type { ComputeServerClient } from '../server/serverClient.js';
 import { isFinished, placeholderSnapshot, type RunTracker } from '../runs/runTracker.js';
 import { decodeExport, type ExportRequest } from './exportFile.js';
 import { isSnapshotLike } from './resultsFile.js';
-import { restoredSnapshot } from './restoreSnapshot.js';
+import { restoredSnapshot, type RunEndRecord } from './restoreSnapshot.js';
 import { panelOptions, panelTitle, RESULTS_VIEW_TYPE, ResultsPanel, type ResultsPanelHost } from './resultsPanel.js';
 
 export class ResultsPanels implements vscode.WebviewPanelSerializer, vscode.Disposable {
@@ -25,6 +25,8 @@ export class ResultsPanels implements vscode.WebviewPanelSerializer, vscode.Disp
     private readonly client: ComputeServerClient,
     log: vscode.LogOutputChannel,
     cancel: (runId: string) => Promise<void>,
+    /** How runs ended, for panels restored after a reload (absent: not recorded). */
+    private readonly runEnds?: RunEndRecord,
   ) {
     this.host = {
       extensionUri,
@@ -38,6 +40,7 @@ export class ResultsPanels implements vscode.WebviewPanelSerializer, vscode.Disp
       },
     };
     this.subscriptions.push(tracker.onHostMessage(({ runId, message }) => this.panels.get(runId)?.post(message)));
+    this.subscriptions.push(tracker.onDidEnd(({ runId, status, error }) => void runEnds?.record(runId, { status, error, finishedAt: new Date().toISOString() })));
   }
 
   get count(): number {
@@ -85,7 +88,7 @@ export class ResultsPanels implements vscode.WebviewPanelSerializer, vscode.Disp
     }
     const tracked = this.tracker.get(saved.runId);
     // Live only if this extension host knows the run; otherwise it ended, or died with the previous host.
-    const snapshot = tracked && !isFinished(tracked.info.status) ? saved : (tracked?.snapshot ?? (await restoredSnapshot(saved)));
+    const snapshot = tracked && !isFinished(tracked.info.status) ? saved : (tracked?.snapshot ?? (await restoredSnapshot(saved, this.runEnds?.get(saved.runId))));
     panel.title = panelTitle(snapshot.experiment);
     this.adopt(panel, saved.runId, snapshot);
   }

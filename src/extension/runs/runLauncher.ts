@@ -27,7 +27,9 @@ export class RunLauncher {
     );
     let runs: RunInfo[];
     try {
-      ({ runs } = await connection.sendRequest(Run, { filePath, experiment }));
+      // Relative outputs may go anywhere inside the file's workspace folder.
+      const workspaceFolder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(filePath))?.uri.fsPath;
+      ({ runs } = await connection.sendRequest(Run, { filePath, experiment, workspaceFolder }));
     } catch (error) {
       // The server refuses a file it cannot run (invalid, unknown experiment, missing model) with a readable message.
       throw new Error(`cannot run ${experiment ? `'${experiment}' of ` : ''}${basename(filePath)}: ${serverErrorMessage(error, filePath)}`);

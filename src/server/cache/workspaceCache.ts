@@ -4,7 +4,7 @@
  * comparisons so that a killed server loses at most the batch in flight.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../engine/io/files.js';
 
@@ -22,12 +22,26 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+const GITIGNORE = '.gitignore';
+/** What RepSim keeps in its cache folder (see `modelDirectory`, `comparisonStatePath`). */
+const CACHE_ENTRIES = new Set(['models', 'comparisons']);
+
 export class WorkspaceCache {
   constructor(readonly root: string) {}
 
+  /**
+   * Creates the cache folder, and a `.gitignore` (`*`) in it when the folder is RepSim's own: new,
+   * empty, or holding only what RepSim puts there. A folder the user named that holds other things
+   * (`--cache-dir`, `repsim.cacheDirectory`) gets no `.gitignore` that would hide them from git, and
+   * an existing `.gitignore` is never overwritten: RepSim writes only files it creates.
+   */
   async ensure(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
-    await writeFile(join(this.root, '.gitignore'), '# RepSim cache: trained models and partial results\n*\n', { flag: 'w' });
+    const created = await mkdir(this.root, { recursive: true });
+    const entries = created === undefined ? await readdir(this.root) : [];
+    if (entries.includes(GITIGNORE) || !entries.every((entry) => CACHE_ENTRIES.has(entry))) return;
+    await writeFile(join(this.root, GITIGNORE), '# RepSim cache: trained models and partial results\n*\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error; // created meanwhile: not ours to replace
+    });
   }
 
   modelDirectory(key: string): string {

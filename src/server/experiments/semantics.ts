@@ -3,11 +3,12 @@
  * that exist, architectures that parse, files that exist, measures that fit the models.
  */
 import { stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Node } from 'jsonc-parser';
 import { isInputError } from '../../engine/errors.js';
 import { parseArchitecture } from '../../engine/models/index.js';
 import { isActivationsModel, isSavedModel, isTrainedModel, type Experiment, type ExperimentFile, type ValidationIssue } from '../../protocol/experiment.js';
+import { comparisonFiles } from '../output/resultFiles.js';
 import { issueAt, parseExperimentText } from './parse.js';
 
 /** Resolves a path written in an experiment file against the file's folder. */
@@ -35,18 +36,50 @@ export function comparisonName(comparison: Experiment['comparisons'][number]): s
   return comparison.name ?? `${comparison.a}-vs-${comparison.b}`;
 }
 
-export async function experimentSemanticIssues(file: ExperimentFile, filePath: string, root?: Node): Promise<ValidationIssue[]> {
+/**
+ * The folder a relative `output` may write in: the workspace folder holding the experiment file
+ * when the client names one (VS Code), else the file's own folder. An absolute `output` is the
+ * user's explicit choice and may be anywhere.
+ */
+export function outputRoot(filePath: string, workspaceFolder?: string): string {
+  return workspaceFolder && isInside(resolve(workspaceFolder), dirname(resolve(filePath))) ? resolve(workspaceFolder) : dirname(resolve(filePath));
+}
+
+function isInside(root: string, path: string): boolean {
+  const rest = relative(root, path);
+  return rest === '' || (!rest.startsWith('..') && !isAbsolute(rest));
+}
+
+/** Why an experiment's `output` may not be used (a relative path leaving `outputRoot`), or null. */
+export function outputProblem(filePath: string, output: string, workspaceFolder?: string): string | null {
+  if (isAbsolute(output)) return null;
+  const root = outputRoot(filePath, workspaceFolder);
+  if (isInside(root, resolveAgainst(filePath, output))) return null;
+  return `'${output}' leads outside ${root}: a relative output must stay inside the ${workspaceFolder ? 'workspace folder' : "experiment file's folder"}; write an absolute path to put results elsewhere`;
+}
+
+export interface SemanticOptions {
+  /** The workspace folder the file belongs to (see `outputRoot`). */
+  readonly workspaceFolder?: string;
+}
+
+export async function experimentSemanticIssues(file: ExperimentFile, filePath: string, root?: Node, options: SemanticOptions = {}): Promise<ValidationIssue[]> {
   const issues: ValidationIssue[] = [];
   const seenExperiments = new Set<string>();
   for (const [e, experiment] of file.experiments.entries()) {
     const at = (segments: (string | number)[], message: string, severity: ValidationIssue['severity'] = 'error') => issues.push(issueAt(root, ['experiments', e, ...segments], message, severity));
     if (seenExperiments.has(experiment.name)) at(['name'], `another experiment is already named '${experiment.name}'`);
     seenExperiments.add(experiment.name);
+    const problem = experiment.output === undefined ? null : outputProblem(filePath, experiment.output, options.workspaceFolder);
+    if (problem) at(['output'], problem);
     await checkModels(experiment, filePath, at);
     checkComparisons(experiment, at);
   }
   return issues;
 }
+
+/** Channels of each dataset's images. */
+const DATASET_CHANNELS: Readonly<Record<string, number>> = { 'fashion-mnist-subset': 1, 'fashion-mnist': 1, cifar10: 3 };
 
 type Reporter = (segments: (string | number)[], message: string, severity?: ValidationIssue['severity']) => void;
 
@@ -62,6 +95,15 @@ async function checkModels(experiment: Experiment, filePath: string, at: Reporte
     } else if (isSavedModel(entry)) {
       const path = resolveAgainst(filePath, entry.path);
       if (!(await savedModelJson(path))) at(['models', id, 'path'], `no TensorFlow.js model at ${path} (expected its model.json or the folder holding it)`);
+      const normalize = entry.normalize;
+      if (typeof normalize === 'object') {
+        const dataset = experiment.data?.dataset ?? 'fashion-mnist-subset';
+        const channels = DATASET_CHANNELS[dataset];
+        for (const key of ['mean', 'std'] as const) {
+          const value = normalize[key];
+          if (typeof value !== 'number' && value.length !== channels) at(['models', id, 'normalize', key], `${value.length} values for the ${channels} channel${channels === 1 ? '' : 's'} of ${dataset}: give one number, or one per channel`);
+        }
+      }
     } else if (isActivationsModel(entry)) {
       const path = resolveAgainst(filePath, entry.activations);
       if (!(await exists(path, 'file'))) at(['models', id, 'activations'], `no such file: ${path}`);
@@ -72,9 +114,23 @@ async function checkModels(experiment: Experiment, filePath: string, at: Reporte
 function checkComparisons(experiment: Experiment, at: Reporter): void {
   const ids = Object.keys(experiment.models);
   const names = new Set<string>();
+  // File names a comparison's results take (case-folded: macOS and Windows file systems ignore case).
+  const files = new Map<string, string>([
+    ['results.json', 'the run'],
+    ['report.html', 'the run'],
+  ]);
   experiment.comparisons.forEach((comparison, c) => {
     const name = comparisonName(comparison);
-    if (names.has(name)) at(['comparisons', c, comparison.name ? 'name' : 'b'], `another comparison is already named '${name}': give this one a "name"`);
+    const where = ['comparisons', c, comparison.name ? 'name' : 'b'];
+    if (names.has(name)) at(where, `another comparison is already named '${name}': give this one a "name"`);
+    else {
+      const clash = comparisonFiles(name).find((file) => files.has(file.toLowerCase()));
+      if (clash) {
+        const owner = files.get(clash.toLowerCase())!;
+        at(where, `the results of '${name}' would be written to ${clash}, which ${owner === 'the run' ? "the run's own results use" : `comparison '${owner}' also writes`}: give this one another "name"`);
+      }
+      for (const file of comparisonFiles(name)) if (!files.has(file.toLowerCase())) files.set(file.toLowerCase(), name);
+    }
     names.add(name);
     for (const side of ['a', 'b'] as const) {
       if (!experiment.models[comparison[side]]) at(['comparisons', c, side], `unknown model '${comparison[side]}': expected one of ${ids.map((i) => `'${i}'`).join(', ')}`);
@@ -93,9 +149,9 @@ function checkComparisons(experiment: Experiment, at: Reporter): void {
 }
 
 /** Schema and semantic checks together, as the server's `validate` request and `run` use them. */
-export async function validateExperimentText(text: string, filePath: string): Promise<{ file: ExperimentFile | null; issues: ValidationIssue[] }> {
+export async function validateExperimentText(text: string, filePath: string, options: SemanticOptions = {}): Promise<{ file: ExperimentFile | null; issues: ValidationIssue[] }> {
   const parsed = parseExperimentText(text);
   if (!parsed.file) return parsed;
-  const issues = await experimentSemanticIssues(parsed.file, filePath, parsed.root);
+  const issues = await experimentSemanticIssues(parsed.file, filePath, parsed.root, options);
   return { file: issues.some((i) => i.severity === 'error') ? null : parsed.file, issues };
 }

@@ -35,6 +35,8 @@ const LIGHT: Record<string, string> = {
   'list-hoverBackground': '#f2f2f2',
   'progressBar-background': '#005fb8',
   'icon-foreground': '#3b3b3b',
+  'textLink-foreground': '#005fb8',
+  'textBlockQuote-background': '#f8f8f8',
 };
 
 const DARK: Record<string, string> = {
@@ -69,6 +71,8 @@ const DARK: Record<string, string> = {
   'list-hoverBackground': '#2a2d2e',
   'progressBar-background': '#0078d4',
   'icon-foreground': '#cccccc',
+  'textLink-foreground': '#4daafc',
+  'textBlockQuote-background': '#2b2b2b',
 };
 
 const declarations = (colors: Record<string, string>) =>

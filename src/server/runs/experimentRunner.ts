@@ -11,8 +11,9 @@ import { InputError } from '../../engine/errors.js';
 import type { Experiment } from '../../protocol/experiment.js';
 import type { CkaSnapshot, ComparisonResult, ModelSummary, RunProgress, RunSnapshot, RunStatus, TrainingMetrics } from '../../protocol/results.js';
 import type { WorkspaceCache } from '../cache/workspaceCache.js';
-import { comparisonName, resolveAgainst, validateExperimentText } from '../experiments/semantics.js';
+import { comparisonName, resolveAgainst, validateExperimentText, type SemanticOptions } from '../experiments/semantics.js';
 import { ResultWriter } from '../output/resultFiles.js';
+import { runFinding, withFindings } from '../../protocol/findings.js';
 import { obtainModel, type ObtainedModel } from './obtainModels.js';
 import { runComparison } from './runComparison.js';
 
@@ -38,17 +39,19 @@ export interface ExperimentRunRequest {
   readonly events: RunEvents;
   /** Renders the HTML report; absent when report assets are unavailable. */
   readonly renderReport?: (snapshot: RunSnapshot) => Promise<string>;
+  /** The workspace folder of the file: a relative `output` must stay inside it (default: the file's folder). */
+  readonly workspaceFolder?: string;
 }
 
 /** Reads and validates the file, then returns the named experiment (InputError if invalid). */
-export async function loadExperiment(filePath: string, name?: string): Promise<Experiment[]> {
+export async function loadExperiment(filePath: string, name?: string, options: SemanticOptions = {}): Promise<Experiment[]> {
   let text: string;
   try {
     text = await readFile(filePath, 'utf8');
   } catch (error) {
     throw new InputError(`${filePath}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, filePath);
   }
-  const { file, issues } = await validateExperimentText(text, filePath);
+  const { file, issues } = await validateExperimentText(text, filePath, options);
   const errors = issues.filter((i) => i.severity === 'error');
   if (!file || errors.length) throw new InputError(`${filePath}: ${errors.map((i) => i.message).join('; ')}`, filePath);
   if (name === undefined) return [...file.experiments];
@@ -69,6 +72,8 @@ export class ExperimentRun {
   private readonly comparisons: ComparisonResult[] = [];
   private partial: RunSnapshot['partial'];
   private error: string | undefined;
+  /** The results folder, once something has been written there. */
+  private output: string | undefined;
   private readonly startedAt = new Date().toISOString();
   private finishedAt: string | undefined;
   private experimentName: string;
@@ -90,6 +95,8 @@ export class ExperimentRun {
       training: this.training,
       comparisons: [...this.comparisons],
       partial: this.partial,
+      finding: runFinding(this.comparisons),
+      output: this.output,
       error: this.error,
       startedAt: this.startedAt,
       finishedAt: this.finishedAt,
@@ -98,9 +105,10 @@ export class ExperimentRun {
 
   async execute(): Promise<RunSnapshot> {
     const { request } = this;
-    const [experiment] = await loadExperiment(request.filePath, request.experiment);
+    const [experiment] = await loadExperiment(request.filePath, request.experiment, { workspaceFolder: request.workspaceFolder });
+    // The folder is made with the first result, so that a run that fails early leaves none.
     const writer = new ResultWriter(request.outDir ?? defaultOutputDirectory(request.filePath, experiment));
-    await writer.prepare();
+    await writer.checkWritable();
     await request.cache.ensure();
     try {
       await this.compareAll(experiment, writer);
@@ -113,12 +121,17 @@ export class ExperimentRun {
     } finally {
       this.finishedAt = new Date().toISOString();
       this.partial = undefined;
+      // A failed comparison's running matrix is no result (a cancelled one's stays, as far as it got; the cache keeps both states).
+      if (this.status === 'failed') await writer.removePartials();
       await this.writeRunFiles(writer);
     }
     return this.snapshot();
   }
 
+  /** results.json and report.html: for a finished run, or one that failed or was cancelled with comparisons to keep. */
   private async writeRunFiles(writer: ResultWriter): Promise<void> {
+    if (this.status !== 'done' && this.comparisons.length === 0) return;
+    this.output = writer.directory;
     const snapshot = this.snapshot();
     let report: string | undefined;
     try {
@@ -177,7 +190,7 @@ export class ExperimentRun {
       const name = comparisonName(spec);
       const [a, b] = [await model(spec.a), await model(spec.b)];
       const batchSize = spec.batchSize ?? 256;
-      const result = await runComparison(a, b, {
+      const computed = await runComparison(a, b, {
         name,
         spec,
         data,
@@ -201,11 +214,13 @@ export class ExperimentRun {
             etaSeconds: eta(step, total, rate, rateUnit === 'images/s' ? batchSize : 1),
           }),
       });
-      for (const warning of result.warnings) request.events.log('warning', `${name}: ${warning}`);
-      this.comparisons.push(result);
+      const found = withFindings(computed);
+      for (const warning of found.warnings) request.events.log('warning', `${name}: ${warning}`);
+      this.comparisons.push(found);
       this.partial = undefined;
-      await writer.writeComparison(result);
-      request.events.comparison(result);
+      this.output = writer.directory;
+      await writer.writeComparison(found);
+      request.events.comparison(found);
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Gets each model a comparison needs: trained (or reused from the workspace cache when its
- * architecture, data, training config, seed and backend match), loaded from a saved
+ * architecture, data, training config, seed and backend match; with 0 epochs, the untrained
+ * network at its seeded initialization), loaded from a saved
  * TensorFlow.js model, or read as activations from an .npz.
  */
 import { rm, stat } from 'node:fs/promises';
@@ -10,8 +11,8 @@ import type { BackendReport } from '../../engine/backend/index.js';
 import type { ImageDataset } from '../../engine/data/index.js';
 import { architectureName, buildModel, parseArchitecture } from '../../engine/models/index.js';
 import type { LayerActivations } from '../../engine/similarity/layers.js';
-import { datasetTrainingData, hasTrainingCheckpoint, loadLayersModelFromPath, resumeTraining, saveLayersModel, trainModel, type EpochSummary, type TrainOptions, type LearningRateSchedule, type TrainConfigInput } from '../../engine/train/index.js';
-import { isActivationsModel, isSavedModel, type DataSpec, type ModelEntry, type TrainingSpec } from '../../protocol/experiment.js';
+import { datasetTrainingData, hasTrainingCheckpoint, loadLayersModelFromPath, resumeTraining, savedModelFingerprint, saveLayersModel, trainModel, type EpochSummary, type TrainOptions, type LearningRateSchedule, type TrainConfigInput } from '../../engine/train/index.js';
+import { isActivationsModel, isSavedModel, type DataSpec, type InputNormalizationSpec, type ModelEntry, type TrainingSpec } from '../../protocol/experiment.js';
 import type { ModelSummary, TrainingMetrics } from '../../protocol/results.js';
 import { loadActivations } from '../../engine/io/activationFiles.js';
 import { hashKey, type WorkspaceCache } from '../cache/workspaceCache.js';
@@ -22,7 +23,7 @@ const TRAINING_FORMAT = 1;
 const CHECKPOINT_EVERY_STEPS = 10;
 
 export type ObtainedModel =
-  | { readonly kind: 'layers'; readonly model: tfl.LayersModel; readonly key: string; readonly summary: ModelSummary }
+  | { readonly kind: 'layers'; readonly model: tfl.LayersModel; readonly key: string; readonly summary: ModelSummary; readonly normalize?: InputNormalizationSpec }
   | { readonly kind: 'activations'; readonly layers: LayerActivations[]; readonly key: string; readonly summary: ModelSummary };
 
 export interface ModelContext {
@@ -69,13 +70,16 @@ export async function obtainModel(id: string, entry: ModelEntry, context: ModelC
   if (isActivationsModel(entry)) {
     const path = resolveAgainst(context.filePath, entry.activations);
     const layers = await loadActivations(path);
-    const modified = (await stat(path)).mtimeMs;
-    return { kind: 'activations', layers, key: hashKey({ activations: path, modified }), summary: { id, source: 'activations' } };
+    const { mtimeMs: modified, size } = await stat(path);
+    return { kind: 'activations', layers, key: hashKey({ activations: path, modified, size }), summary: { id, source: 'activations' } };
   }
   if (isSavedModel(entry)) {
     const path = resolveAgainst(context.filePath, entry.path);
     const model = await loadLayersModelFromPath(path);
-    return { kind: 'layers', model, key: hashKey({ saved: path, weights: model.countParams(), modified: (await stat(path)).mtimeMs }), summary: { id, source: 'saved', parameters: model.countParams() } };
+    // Keyed by the files' content: weights rewritten in place leave the folder's mtime as it was.
+    const normalize = entry.normalize ?? 'dataset';
+    const key = hashKey({ saved: await savedModelFingerprint(path), normalize });
+    return { kind: 'layers', model, key, normalize, summary: { id, source: 'saved', parameters: model.countParams() } };
   }
   return trainOrReuse(id, entry, context);
 }
@@ -105,6 +109,13 @@ async function trainOrReuse(id: string, entry: Extract<ModelEntry, { architectur
     parameters: meta.parameters,
     testAccuracy: meta.history.at(-1)?.testAccuracy ?? null,
   });
+
+  if (config.epochs === 0) {
+    // Nothing to train or cache: the seeded initializers give the same weights every time.
+    const model = buildModel(spec, { inputShape, numClasses: dataset.classNames.length, seed });
+    context.log(`${id}: ${architectureName(spec)} (seed ${seed}) untrained, at its initialization (0 epochs)`);
+    return { kind: 'layers', model, key, summary: { id, source: 'untrained', architecture: architectureName(spec), seed, parameters: model.countParams(), testAccuracy: null } };
+  }
 
   const cached = await context.cache.readJson<TrainedModelMeta>(metaPath);
   if (cached?.complete) {

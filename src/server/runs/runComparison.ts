@@ -51,7 +51,8 @@ export async function runComparison(a: ObtainedModel, b: ObtainedModel, context:
   const settings = ckaSettings(spec);
   const selectionA = spec.layersA ?? spec.layers ?? 'blocks';
   const selectionB = spec.layersB ?? spec.layers ?? 'blocks';
-  const key = hashKey({ a: a.key, b: b.key, settings, selectionA, selectionB, data: context.data, firstPc: spec.firstPc, subspaceMatch: spec.subspaceMatch });
+  // estimatorVersion 2: jackknife standard errors, leftover examples used (earlier results differ).
+  const key = hashKey({ estimatorVersion: 2, a: a.key, b: b.key, settings, selectionA, selectionB, data: context.data, firstPc: spec.firstPc, subspaceMatch: spec.subspaceMatch });
   const statePath = context.cache.comparisonStatePath(key);
   const saved = await context.cache.readJson<SavedComparison>(statePath);
   if (saved?.complete && saved.result) {
@@ -86,11 +87,15 @@ async function compareLayerModels(
   const { spec } = context;
   const dataset = await context.dataset();
   const evaluation = testSetEvaluation(dataset, context.data.evaluationExamples);
+  // A saved model may want its images prepared otherwise than RepSim's models (its entry's "normalize").
+  const inputsFor = (model: typeof a) => (model.normalize && model.normalize !== 'dataset' ? testSetEvaluation(dataset, context.data.evaluationExamples, model.normalize).inputs : undefined);
+  const inputsA = inputsFor(a);
+  const inputsB = b === a ? inputsA : inputsFor(b);
   const layersA = selectLayers(a.model, selectionA);
   const layersB = selectLayers(b.model, selectionB);
   const comparison: ModelComparison = await compareModels(
-    { model: a.model, layers: layersA, label: `model '${spec.a}'` },
-    { model: b.model, layers: layersB, label: `model '${spec.b}'` },
+    { model: a.model, layers: layersA, label: `model '${spec.a}'`, inputs: inputsA },
+    { model: b.model, layers: layersB, label: `model '${spec.b}'`, inputs: inputsB },
     evaluation,
     {
       kernel: kernelOf(settings),
@@ -126,10 +131,12 @@ async function compareLayerModels(
     layersB,
     matrix: comparison.cka.matrix,
     stderr: comparison.cka.stderr,
+    stderrMethod: comparison.cka.stderrMethod,
     batches: comparison.cka.batches,
-    examples: evaluation.count,
+    examples: comparison.cka.examples,
     accuracy: { a: agreement.accuracyA, b: agreement.accuracyB },
     firstPc: comparison.firstPc,
+    firstPcMethod: comparison.firstPc ? comparison.firstPcMethod : undefined,
     agreement: spec.agreement === false ? undefined : { agreement: agreement.agreement, perClass: agreement.perClass },
     subspaceMatch: comparison.subspaceMatch?.map((pair) => ({ layerA: pair.layerA, layerB: pair.layerB, results: pair.results.map(({ epsilon, similarity, a: x, b: y, simpleMatchSizes }) => ({ epsilon, similarity, a: x, b: y, simpleMatchSizes })) })),
     warnings: [...comparison.cka.warnings],
@@ -186,8 +193,9 @@ async function compareActivations(
     layersB: result.layersB,
     matrix: result.matrix,
     stderr: result.stderr,
+    stderrMethod: result.stderrMethod,
     batches: result.batches,
-    examples,
+    examples: result.examples,
     accuracy: { a: null, b: null },
     warnings: [...result.warnings],
   };

@@ -6,6 +6,7 @@
  * files picked by hand.
  * usage: node --import tsx test/e2e/driver/ui.ts <code-server url> <workspace> <screenshot.png>
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
@@ -139,6 +140,30 @@ async function main(): Promise<number> {
       say(`heatmap: ${colours} distinct colours`);
       await page.waitForTimeout(500);
       await screenshot(page, shot);
+    });
+
+    await results.check('the panel states the run\'s finding in one line, as results.json and the CLI do', async () => {
+      if (!panel) throw new Error('no panel');
+      // Kornblith et al.'s check, computed: seed 0 vs seed 1, then trained vs untrained.
+      const shown = ((await panel.locator('repsim-app .finding').first().textContent({ timeout: 10_000 })) ?? '').replace(/\s+/g, ' ').trim();
+      say(`panel: ${shown}`);
+      const pattern = /^Finding ?(resnet8-seed0 vs resnet8-seed1: [0-4] of 4 layers most similar to their counterpart \(mean CKA -?[01]\.\d\d\); resnet8-seed0 vs resnet8-untrained: [0-4] of 4 \(mean CKA -?[01]\.\d\d\))$/;
+      const finding = pattern.exec(shown)?.[1];
+      assert(finding, `the panel's finding is not the expected line: '${shown}'`);
+      const saved = JSON.parse(readFileSync(join(workspace, 'repsim-results', 'quickstart-e2e', 'results.json'), 'utf8')) as { finding?: string };
+      assert(saved.finding === finding, `results.json says '${saved.finding}'`);
+      // The CLI over the same file reuses the trained models and finished comparisons from the
+      // workspace cache, and ends with the same line.
+      const cli = spawnSync(process.execPath, [join(__dirname, '..', '..', '..', 'dist', 'cli.js'), 'run', 'quickstart-e2e.repsim.json', '--experiment', 'quickstart-e2e'], {
+        cwd: workspace,
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      assert(cli.status === 0, `repsim run exited ${cli.status}: ${cli.stderr.slice(-600)}`);
+      const lines = cli.stdout.trim().split('\n');
+      say(`cli: ${lines.join(' | ')}`);
+      assert(lines[0] === `quickstart-e2e: done (2 comparisons); results in ${join('repsim-results', 'quickstart-e2e')}`, `the CLI's first line: '${lines[0]}'`);
+      assert(lines[1] === `finding: ${finding}`, `the CLI's last line: '${lines[1]}'`);
     });
 
     await results.check('a second run shows progress, and is cancelled from its panel', async () => {

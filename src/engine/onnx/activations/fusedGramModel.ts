@@ -20,6 +20,8 @@ export interface FusedBatchResult {
   readonly grams: CenteredGram[];
   /** Per selected layer, Xs·Xsᵀ (when built with `linear`), for the first principal component. */
   readonly linear?: Float32Array[];
+  /** Per selected layer (with `linear`), s²: the centred activations' own linear gram is s²·Xs·Xsᵀ. */
+  readonly linearScales?: number[];
   /** The model's predicted class per example. */
   readonly predictions: Int32Array;
 }
@@ -101,8 +103,8 @@ export class FusedGramRunner {
   async run(inputs: Float32Array, rows: number, exampleShape: readonly number[]): Promise<FusedBatchResult> {
     const { session, names } = await this.prepare(rows);
     const outputs = await session.run({ [names.input]: this.runtime.tensor(inputs, [rows, ...exampleShape]) });
-    const { grams, linear } = centeredGramsFromOutputs(outputs, names.outputs, this.layers.length, rows, this.spec.kernel);
+    const { grams, linear, linearScales } = centeredGramsFromOutputs(outputs, names.outputs, this.layers.length, rows, this.spec.kernel);
     const predicted = outputs[names.outputs.predictions].data as BigInt64Array;
-    return { grams, linear, predictions: Int32Array.from(predicted, (v) => Number(v)) };
+    return { grams, linear, linearScales, predictions: Int32Array.from(predicted, (v) => Number(v)) };
   }
 }

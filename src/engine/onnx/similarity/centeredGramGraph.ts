@@ -44,6 +44,12 @@ export interface CenteredGramSpec {
   readonly centering: Centering;
   /** Also return Xs·Xsᵀ (for the first principal component's share of variance). */
   readonly linear?: boolean;
+  /**
+   * Stop at the linear gram: `gram` is Xs·Xsᵀ, with no kernel map and no centering (the caller
+   * finishes them in place: large full-data grams, where the graph's n × n intermediates and an
+   * n²-element TopK would cost more than the gram itself).
+   */
+  readonly linearOnly?: boolean;
   /** A readable prefix for the nodes' names. */
   readonly prefix?: string;
 }
@@ -61,6 +67,7 @@ export function appendCenteredGram(g: GraphBuilder, value: string, spec: Centere
   const spread = g.op('ReduceMax', [spreadPerFeature], { keepdims: 0 }, name('spread')); // []
   const scaled = g.op('Div', [centred, g.op('Max', [spread, g.scalar(FLOAT32_MIN_NORMAL)])], {}, name('scaled')); // [n, d]
   const linear = g.op('Gemm', [scaled, scaled], { transB: 1 }, name('linear_gram')); // [n, n]
+  if (spec.linearOnly) return { gram: linear, spread, margin };
 
   let kernelGram = linear;
   let median: string | undefined;
@@ -90,11 +97,11 @@ function appendRbfFromLinear(g: GraphBuilder, linear: string, n: number, thresho
   return { gram, median };
 }
 
-/** H·K·H = K − row means − column means + grand mean. */
+/** H·K·H = K − row means − column means + grand mean (the mean of the row means: no float32 sum over n² terms). */
 export function appendBiasedCentering(g: GraphBuilder, gram: string, p: string): string {
   const rowMeans = g.op('ReduceMean', [gram], { axes: [1], keepdims: 1 }); // [n, 1]
   const colMeans = g.op('ReduceMean', [gram], { axes: [0], keepdims: 1 }); // [1, n]
-  const grand = g.op('ReduceMean', [gram], { keepdims: 0 }); // []
+  const grand = g.op('ReduceMean', [rowMeans], { keepdims: 0 }); // []
   return g.op('Add', [g.op('Sub', [g.op('Sub', [gram, rowMeans]), colMeans]), grand], {}, { name: `${p}/centred_gram`, outputNames: [`${p}/centred_gram`] });
 }
 

@@ -5,21 +5,25 @@
  * scale factors are finished in float64 here.
  */
 import type * as Ort from 'onnxruntime-node';
-import { finishBatchHsic, sumLeadingAxisFloat64, type BatchHsic } from '../../similarity/batchHsic.js';
+import { batchHsicFromRows, hsicChunkRows, placeColumns, stackGramRows, type BatchHsic } from '../../similarity/batchHsic.js';
 import type { CenteredGram, Centering, LayerBatch } from '../../similarity/centeredGrams.js';
+import { centerGramBiasedInPlace, centerGramUnbiasedInPlace } from '../../similarity/centering.js';
+import { rbfGramInPlace } from '../../similarity/gram.js';
 import type { GramEngine } from '../../similarity/gramEngine.js';
-import type { KernelSpec } from '../../similarity/kernel.js';
+import { LINEAR, type KernelSpec } from '../../similarity/kernel.js';
 import type { OnnxRuntime } from '../runtime.js';
 import { buildGramGraph, layerInputName, type StackedGramOutputs } from './gramGraph.js';
 import { buildHsicGraph, HSIC_CROSS_ROWS, HSIC_INPUT_A, HSIC_INPUT_B, HSIC_SELF_A_ROWS, HSIC_SELF_B_ROWS } from './hsicGraph.js';
+import { ZERO_BANDWIDTH_REASON, ZERO_VARIANCE_REASON } from '../../similarity/centeredGrams.js';
 
-export const ZERO_VARIANCE_REASON = 'the layer has zero variance over these examples';
-export const ZERO_BANDWIDTH_REASON = 'the RBF bandwidth is zero: at least half the pairs of examples have identical activations';
+export { ZERO_BANDWIDTH_REASON, ZERO_VARIANCE_REASON };
 
 export interface OnnxCenteredGrams {
   readonly grams: CenteredGram[];
   /** Xs·Xsᵀ per layer (views), when the graph was built to return them. */
   readonly linear?: Float32Array[];
+  /** Per layer, s²: the centred features' own linear gram is s²·Xs·Xsᵀ (with `linear`). */
+  readonly linearScales?: number[];
 }
 
 function kernelKey(kernel: KernelSpec): string {
@@ -42,37 +46,43 @@ export function centeredGramsFromOutputs(outputs: Ort.InferenceSession.OnnxValue
     return { gram, degenerate, scale: kernel.kind === 'linear' && !degenerate ? spread * spread : 1 };
   });
   const linear = linearStack ? Array.from({ length: layers }, (_, k) => linearStack.subarray(k * size, (k + 1) * size)) : undefined;
-  return { grams, linear };
+  const linearScales = linearStack ? Array.from(spreads, (s) => s * s) : undefined;
+  return { grams, linear, linearScales };
 }
 
 /** The grams as one [L, n, n] array: the stacked output itself when they are its consecutive views. */
 export function stackGrams(grams: readonly CenteredGram[], n: number): Float32Array {
-  const size = n * n;
-  const first = grams[0]?.gram;
-  const contiguous = first && grams.every((g, k) => g.gram.buffer === first.buffer && g.gram.byteOffset === first.byteOffset + k * size * 4 && g.gram.length === size);
-  if (contiguous) return new Float32Array(first.buffer, first.byteOffset, grams.length * size);
-  const out = new Float32Array(grams.length * size);
-  grams.forEach((g, k) => out.set(g.gram, k * size));
-  return out;
+  return stackGramRows(grams, n, 0, n);
 }
 
-/** Σ over the last axis of a row-major [L, n] array, in float64. */
-function sumColumns(values: Float32Array, layers: number): Float64Array {
-  const n = values.length / layers;
-  const out = new Float64Array(layers);
-  for (let k = 0; k < layers; k++) {
-    let total = 0;
-    for (let r = 0; r < n; r++) total += values[k * n + r];
-    out[k] = total;
-  }
-  return out;
+/** Above this many bytes of stacked grams, each layer's gram is computed in a run of its own. */
+const STACKED_GRAMS_BYTES = 256 * 1024 ** 2;
+
+/** Batches above this many examples (full-data grams) finish the kernel map and centering in place, outside the graph. */
+export const IN_GRAPH_GRAMS_UP_TO = 2048;
+
+export interface OnnxGramEngineOptions {
+  /**
+   * The largest batch whose RBF map and centering run in the graph (default 2048). Larger ones —
+   * full-data grams — stop the graph at X·Xᵀ and finish in place with float64 sums, as TF.js
+   * does: the graph's n × n intermediates and an n²-element TopK for the RBF median would cost
+   * several times the gram itself (and a float32 sum over n² terms loses digits).
+   */
+  readonly inGraphUpTo?: number;
 }
 
 export class OnnxGramEngine implements GramEngine {
   readonly description: string;
+  readonly memoryEngine: { readonly kind: 'onnx'; readonly inGraphUpTo: number };
+  private readonly inGraphUpTo: number;
 
-  constructor(private readonly runtime: OnnxRuntime) {
+  constructor(
+    private readonly runtime: OnnxRuntime,
+    options: OnnxGramEngineOptions = {},
+  ) {
     this.description = `ONNX Runtime ${runtime.report.provider} (${runtime.report.threads} threads)`;
+    this.inGraphUpTo = options.inGraphUpTo ?? IN_GRAPH_GRAMS_UP_TO;
+    this.memoryEngine = { kind: 'onnx', inGraphUpTo: this.inGraphUpTo };
   }
 
   async grams(layers: readonly LayerBatch[], kernel: KernelSpec, centering: Centering): Promise<CenteredGram[]> {
@@ -83,6 +93,17 @@ export class OnnxGramEngine implements GramEngine {
   async centeredGrams(layers: readonly LayerBatch[], kernel: KernelSpec, centering: Centering, linear: boolean): Promise<OnnxCenteredGrams> {
     if (layers.length === 0) return { grams: [] };
     const n = layers[0].rows;
+    if (n > this.inGraphUpTo) return this.finishedInPlace(layers, kernel, centering, linear);
+    if (layers.length > 1 && n * n * layers.length * 4 > STACKED_GRAMS_BYTES) {
+      // Large grams one layer at a time: the graph's temporaries are then those of one layer.
+      const parts: OnnxCenteredGrams[] = [];
+      for (const layer of layers) parts.push(await this.centeredGrams([layer], kernel, centering, linear));
+      return {
+        grams: parts.flatMap((p) => p.grams),
+        linear: linear ? parts.flatMap((p) => p.linear!) : undefined,
+        linearScales: linear ? parts.flatMap((p) => p.linearScales!) : undefined,
+      };
+    }
     const cols = layers.map((l) => l.cols);
     const key = `grams|n=${n}|${kernelKey(kernel)}|${centering}|${linear}|${cols.join(',')}`;
     const { session, meta: names } = await this.runtime.sessionWith(key, () => {
@@ -97,18 +118,61 @@ export class OnnxGramEngine implements GramEngine {
     return centeredGramsFromOutputs(await session.run(feeds), names, layers.length, n, kernel);
   }
 
-  async batchHsic(gramsA: readonly CenteredGram[], gramsB: readonly CenteredGram[] | 'same', n: number, centering: Centering): Promise<BatchHsic> {
+  /** Large grams: X·Xᵀ per layer from the graph (one run each), the kernel map and centering in place. */
+  private async finishedInPlace(layers: readonly LayerBatch[], kernel: KernelSpec, centering: Centering, linear: boolean): Promise<OnnxCenteredGrams> {
+    const grams: CenteredGram[] = [];
+    const linears: Float32Array[] = [];
+    const linearScales: number[] = [];
+    for (const layer of layers) {
+      const n = layer.rows;
+      const key = `grams|n=${n}|linear-only|${layer.cols}`;
+      const { session, meta: names } = await this.runtime.sessionWith(key, () => {
+        const built = buildGramGraph(n, [layer.cols], { kernel: LINEAR, centering, linearOnly: true });
+        return { bytes: built.bytes, meta: built.outputs };
+      });
+      const outputs = await session.run({ [layerInputName(0)]: this.runtime.tensor(layer.data, [n, layer.cols]) });
+      const values = outputs[names.grams].data as Float32Array; // [1, n, n], this layer's own buffer
+      const spread = (outputs[names.spreads].data as Float32Array)[0];
+      const margin = (outputs[names.margins].data as Float32Array)[0];
+      if (linear) {
+        linears.push(values.slice());
+        linearScales.push(spread * spread);
+      }
+      let degenerate: string | null = !(margin > 0) ? ZERO_VARIANCE_REASON : null;
+      if (!degenerate && kernel.kind === 'rbf' && !rbfGramInPlace(values, n, kernel.threshold)) degenerate = ZERO_BANDWIDTH_REASON;
+      if (degenerate) values.fill(0);
+      else if (centering === 'unbiased') centerGramUnbiasedInPlace(values, n);
+      else centerGramBiasedInPlace(values, n);
+      grams.push({ gram: values, degenerate, scale: kernel.kind === 'linear' && !degenerate ? spread * spread : 1 });
+    }
+    return linear ? { grams, linear: linears, linearScales } : { grams };
+  }
+
+  /**
+   * All-pairs HSIC of a batch, its rows in chunks (hsicChunkRows) so that the graph's transposes
+   * stay small for full-data grams; `rowGroups` adds each jackknife group's share.
+   */
+  async batchHsic(gramsA: readonly CenteredGram[], gramsB: readonly CenteredGram[] | 'same', n: number, centering: Centering, rowGroups?: ArrayLike<number>): Promise<BatchHsic> {
     const same = gramsB === 'same';
     const b = same ? gramsA : gramsB;
-    const key = `hsic|n=${n}|${gramsA.length}x${b.length}|${same}`;
-    const session = await this.runtime.session(key, () => buildHsicGraph(n, gramsA.length, b.length, same));
-    const feeds: Record<string, Ort.Tensor> = { [HSIC_INPUT_A]: this.runtime.tensor(stackGrams(gramsA, n), [gramsA.length, n, n]) };
-    if (!same) feeds[HSIC_INPUT_B] = this.runtime.tensor(stackGrams(b, n), [b.length, n, n]);
-    const out = await session.run(feeds);
-    const cross = sumLeadingAxisFloat64(out[HSIC_CROSS_ROWS].data as Float32Array, n);
-    const selfA = sumColumns(out[HSIC_SELF_A_ROWS].data as Float32Array, gramsA.length);
-    const selfB = same ? selfA : sumColumns(out[HSIC_SELF_B_ROWS].data as Float32Array, b.length);
-    return finishBatchHsic(cross, selfA, selfB, gramsA, b, n, centering);
+    const la = gramsA.length;
+    const lb = b.length;
+    const crossRows = new Float32Array(n * la * lb);
+    const selfRowsA = new Float32Array(la * n);
+    const selfRowsB = same ? selfRowsA : new Float32Array(lb * n);
+    const chunk = hsicChunkRows(n, la + (same ? 0 : lb));
+    for (let start = 0; start < n; start += chunk) {
+      const rows = Math.min(chunk, n - start);
+      const key = `hsic|n=${n}|rows=${rows}|${la}x${lb}|${same}`;
+      const session = await this.runtime.session(key, () => buildHsicGraph(n, la, lb, same, rows));
+      const feeds: Record<string, Ort.Tensor> = { [HSIC_INPUT_A]: this.runtime.tensor(stackGramRows(gramsA, n, start, rows), [la, rows, n]) };
+      if (!same) feeds[HSIC_INPUT_B] = this.runtime.tensor(stackGramRows(b, n, start, rows), [lb, rows, n]);
+      const out = await session.run(feeds);
+      crossRows.set(out[HSIC_CROSS_ROWS].data as Float32Array, start * la * lb);
+      placeColumns(selfRowsA, out[HSIC_SELF_A_ROWS].data as Float32Array, la, n, start, rows);
+      if (!same) placeColumns(selfRowsB, out[HSIC_SELF_B_ROWS].data as Float32Array, lb, n, start, rows);
+    }
+    return batchHsicFromRows({ crossRows, selfRowsA, selfRowsB }, gramsA, gramsB, n, centering, rowGroups);
   }
 
   async close(): Promise<void> {}

@@ -9,6 +9,7 @@ import { InputError } from '../../errors.js';
 import { bundledScript } from '../../packageRoot.js';
 import type { CenteredGram, Centering, LayerBatch } from '../centeredGrams.js';
 import { gramCost } from '../centeredGrams.js';
+import type { GramMemoryEngine } from '../fullDataMemory.js';
 import type { GramEngine } from '../gramEngine.js';
 import type { KernelSpec } from '../kernel.js';
 import type { GramRequest, GramResponse, GramWorkerData, GramWorkerReady } from './messages.js';
@@ -81,9 +82,11 @@ export function balance(costs: readonly number[], bins: number): number[][] {
 
 export class WorkerPoolGramEngine implements GramEngine {
   readonly description: string;
+  readonly memoryEngine: GramMemoryEngine;
 
   private constructor(private readonly workers: readonly GramWorker[], backend: BackendName) {
     this.description = `${workers.length} worker threads (${backend})`;
+    this.memoryEngine = { kind: 'tfjs', backend, workers: workers.length };
   }
 
   static async start(backend: BackendName, threads = availableParallelism()): Promise<WorkerPoolGramEngine> {

@@ -1,0 +1,72 @@
+/** What the server checks beyond the schema: result files that would clash, outputs that would escape, normalisation per channel. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateExperimentText } from '../../src/server/experiments/semantics.js';
+import { ResultWriter } from '../../src/server/output/resultFiles.js';
+import type { ComparisonResult } from '../../src/protocol/index.js';
+
+const WS = join('/', 'ws');
+const FILE = join(WS, 'experiments', 'e.repsim.json');
+
+function experimentText(extra: object): string {
+  return JSON.stringify({
+    experiments: [{ name: 'e', models: { m: { architecture: 'resnet-20' }, n: { architecture: 'resnet-20', seed: 1 } }, comparisons: [{ a: 'm', b: 'n' }], ...extra }],
+  });
+}
+
+const errors = async (extra: object, workspaceFolder?: string) =>
+  (await validateExperimentText(experimentText(extra), FILE, { workspaceFolder })).issues.filter((i) => i.severity === 'error').map((i) => i.message);
+
+test('comparison names whose result files would be the same file are refused, naming both', async () => {
+  const named = (...names: string[]) => ({ comparisons: names.map((name) => ({ name, a: 'm', b: 'n' })) });
+  assert.deepEqual(await errors(named('a/b', 'a b')), [
+    `experiments[0].comparisons[1].name: the results of 'a b' would be written to a_b.json, which comparison 'a/b' also writes: give this one another "name"`,
+  ]);
+  assert.equal((await errors(named('Seeds', 'seeds'))).length, 1, 'file systems that ignore case');
+  assert.equal((await errors(named('x', 'x.stderr'))).length, 1, "x.stderr.csv is x's standard errors");
+  assert.match((await errors(named('results')))[0], /results\.json, which the run's own results use/);
+  assert.deepEqual(await errors(named('a-b', 'a_b', 'seed 0 vs 1')), []);
+});
+
+test("a relative output stays inside the experiment file's folder, or the workspace folder the client names; an absolute one is the user's choice", async () => {
+  assert.deepEqual(await errors({ output: './results/e' }), []);
+  const [escaped] = await errors({ output: '../escaped' });
+  assert.match(escaped, /experiments\[0\]\.output: '\.\.\/escaped' leads outside \/ws\/experiments: a relative output must stay inside the experiment file's folder; write an absolute path/);
+  assert.deepEqual(await errors({ output: '../results' }, WS), [], 'inside the workspace folder');
+  assert.equal((await errors({ output: '../../escaped' }, WS)).length, 1);
+  assert.deepEqual(await errors({ output: join('/', 'elsewhere', 'results') }), []);
+});
+
+test('a per-channel normalisation of a saved model needs one value per channel of the dataset', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'repsim-semantics-'));
+  try {
+    const file = join(dir, 'e.repsim.json');
+    const text = (normalize: unknown, dataset = 'cifar10') =>
+      JSON.stringify({ experiments: [{ name: 'e', data: { dataset }, models: { s: { path: '.', normalize } }, comparisons: [{ a: 's', b: 's' }] }] });
+    const messages = async (normalize: unknown, dataset?: string) => (await validateExperimentText(text(normalize, dataset), file)).issues.map((i) => i.message).filter((m) => !/no TensorFlow\.js model/.test(m));
+    assert.deepEqual(await messages('none'), []);
+    assert.deepEqual(await messages({ mean: [0.5, 0.5, 0.5], std: 0.25 }), []);
+    assert.deepEqual(await messages({ mean: [0.5, 0.5], std: 0.25 }), ["experiments[0].models.s.normalize.mean: 2 values for the 3 channels of cifar10: give one number, or one per channel"]);
+    assert.equal((await messages({ mean: 0.5, std: 0 })).length, 1, 'std > 0');
+    assert.equal((await messages('imagenet')).length, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the result writer refuses a second comparison that maps to the same files instead of writing over the first', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'repsim-writer-'));
+  try {
+    const writer = new ResultWriter(dir);
+    const result = (name: string) => ({ name, a: 'm', b: 'n', measure: 'cka', settings: {}, layersA: ['x'], layersB: ['y'], matrix: [[0.5]], stderr: [[null]], batches: 1, examples: 4, accuracy: { a: null, b: null }, warnings: [] }) as unknown as ComparisonResult;
+    await writer.writeComparison(result('a/b'));
+    await assert.rejects(writer.writeComparison(result('a b')), /comparisons 'a\/b' and 'a b' would write the same files/);
+    await writer.writeComparison(result('a/b')); // the same comparison again is fine
+    assert.deepEqual(readdirSync(dir).sort(), ['a_b.csv', 'a_b.json', 'a_b.png', 'a_b.stderr.csv']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
