@@ -105,6 +105,11 @@ for (const engineCase of SIMILARITY_ENGINES) {
       const result = await one(layer('x', rows, 6, x), layer('x_and_constant', rows, 7, withConstant), LINEAR, 'biased');
       assert.deepEqual(result.warnings, []);
       assert.ok(Math.abs(result.value! - 1) < 1e-5, `${result.value}`);
+      // Extreme: features varying at 1e-30 beside a constant 1e10 (the constant must not overflow once scaled).
+      const tiny = Float64Array.from({ length: rows * 7 }, (_, k) => (k % 7 === 6 ? 1e10 : 1e-30 * x[Math.floor(k / 7) * 6 + (k % 7)]));
+      const extreme = await one(layer('x', rows, 6, x), layer('tiny_and_constant', rows, 7, tiny), LINEAR, 'debiased');
+      assert.deepEqual(extreme.warnings, []);
+      assert.ok(Math.abs(extreme.value! - 1) < 1e-5, `${extreme.value}`);
     });
   });
 }

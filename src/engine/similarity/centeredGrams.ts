@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { centerGramBiasedInPlace, centerGramUnbiasedInPlace } from './centering.js';
-import { centerFeatures, featureSpread, flattenExamples, linearGram, rbfGramInPlace } from './gram.js';
+import { centerFeatures, flattenExamples, linearGram, rbfGramInPlace, scaledFeatures } from './gram.js';
 import type { KernelSpec } from './kernel.js';
 import { firstPcPartsFromGram, type FirstPcParts } from './principalComponent.js';
 
@@ -60,14 +60,15 @@ export function layerBatchStatistics(activations: tf.Tensor, kernel: KernelSpec,
   const x = tf.tidy(() => flattenExamples(activations));
   const n = x.shape[0];
   const centred = centerFeatures(x);
-  const { spread, hasVariance } = featureSpread(x, centred);
+  const features = scaledFeatures(x, centred);
   x.dispose();
-  if (!hasVariance) {
-    centred.dispose();
+  centred.dispose();
+  if (!features) {
     return { gram: { gram: new Float32Array(n * n), degenerate: ZERO_VARIANCE_REASON, scale: 1 }, ...(firstPc ? { firstPc: null, firstPcParts: null } : {}) };
   }
-  const linear = tf.tidy(() => linearGram(tf.div(centred, spread) as tf.Tensor2D));
-  centred.dispose();
+  const { scaled, spread } = features;
+  const linear = linearGram(scaled);
+  scaled.dispose();
   // A copy on wasm and native backends; the tensor's own store on cpu, which dies with it here.
   const values = linear.dataSync() as Float32Array;
   linear.dispose();

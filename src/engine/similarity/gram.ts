@@ -204,24 +204,47 @@ export function rbfGramFromLinear(dot: tf.Tensor2D, threshold: number): LayerGra
 }
 
 /**
- * How far the centred activations spread, feature by feature: `spread` = max |Xc| over the whole
- * layer, and whether some feature's spread exceeds float32 noise of its own magnitude
- * (max |Xc[:, j]| > 1e-6 · max |X[:, j]|). A large constant feature thus cannot hide the
- * variance of the others.
+ * How far the centred activations spread, feature by feature: sⱼ = mean |Xc[:, j]| (the mean
+ * absolute deviation: no square to overflow or underflow), against the feature's own magnitude
+ * sⱼ + |μⱼ|. `spread` = max sⱼ over the features above float32 noise (sⱼ > 1e-6 · (sⱼ + |μⱼ|)),
+ * 0 when there are none. A large constant feature thus cannot hide the variance of the others.
  */
 export function featureSpread(x: tf.Tensor2D, centered: tf.Tensor2D): { spread: number; hasVariance: boolean } {
-  const [spread, margin] = tf
-    .tidy(() => {
-      const perFeature = tf.max(tf.abs(centered), 0);
-      const magnitude = tf.max(tf.abs(x), 0);
-      return [tf.max(perFeature), tf.max(tf.sub(perFeature, tf.mul(magnitude, ZERO_VARIANCE_RELATIVE)))];
-    })
-    .map((t) => {
-      const value = t.dataSync()[0];
-      t.dispose();
-      return value;
-    });
-  return { spread, hasVariance: margin > 0 };
+  const { spread, weights } = featureWeights(x, centered);
+  weights.dispose();
+  return { spread, hasVariance: spread > 0 };
+}
+
+/**
+ * The centred features made ready for float32 products: each feature whose spread is float32
+ * noise of its own magnitude is zeroed (a float32 mean of a feature at 1e10 is off by thousands,
+ * which would otherwise swamp features varying at 1e-30), and the rest are divided by `spread`
+ * (see featureSpread). Returns null when no feature carries information (zero variance).
+ */
+export function scaledFeatures(x: tf.Tensor2D, centered: tf.Tensor2D): { scaled: tf.Tensor2D; spread: number } | null {
+  const { spread, weights } = featureWeights(x, centered);
+  if (!(spread > 0)) {
+    weights.dispose();
+    return null;
+  }
+  const scaled = tf.tidy(() => tf.mul(centered, tf.div(weights, spread)) as tf.Tensor2D);
+  weights.dispose();
+  return { scaled, spread };
+}
+
+/** 1 for each feature above float32 noise, 0 else ([1, d]); `spread` = max sⱼ over the kept ones. */
+function featureWeights(x: tf.Tensor2D, centered: tf.Tensor2D): { spread: number; weights: tf.Tensor2D } {
+  const [weights, spreadTensor] = tf.tidy(() => {
+    // Column means as (1/n)·1ᵀX: a matmul, far faster than a reduction over axis 0.
+    const average = (t: tf.Tensor2D) => tf.div(tf.matMul(tf.ones([1, t.shape[0]]), t), t.shape[0]);
+    const perFeature = average(tf.abs(centered) as tf.Tensor2D); // [1, d]
+    const magnitude = tf.add(perFeature, tf.abs(average(x)));
+    const kept = tf.cast(tf.greater(perFeature, tf.mul(magnitude, ZERO_VARIANCE_RELATIVE)), 'float32') as tf.Tensor2D;
+    return [kept, tf.max(tf.mul(perFeature, kept))];
+  });
+  const spread = spreadTensor.dataSync()[0];
+  spreadTensor.dispose();
+  return { spread, weights };
 }
 
 /** True when every feature's centred activations are zero to float32 resolution (or the layer is empty). */
@@ -250,13 +273,13 @@ export interface LayerGrams extends LayerGram {
 export function layerGrams(x: tf.Tensor2D, kernel: KernelSpec): LayerGrams {
   const centered = centerFeatures(x);
   try {
-    const { spread, hasVariance } = featureSpread(x, centered);
-    if (!hasVariance) {
+    const features = scaledFeatures(x, centered);
+    if (!features) {
       const n = x.shape[0];
       const zeros = tf.zeros([n, n]) as tf.Tensor2D;
       return { gram: zeros, linear: zeros, scale: 1, degenerate: 'the layer has zero variance over these examples' };
     }
-    const scaled = tf.tidy(() => tf.div(centered, spread) as tf.Tensor2D);
+    const { scaled, spread } = features;
     const linear = linearGram(scaled);
     scaled.dispose();
     if (kernel.kind === 'linear') return { gram: linear, linear, scale: spread * spread, degenerate: null };

@@ -5,19 +5,22 @@
  * For activations X (n × d, any [n, ...] value flattened):
  *   1. Xc = X − 1·μᵀ (feature means): invariant for every CKA/HSIC estimator, and keeps X·Xᵀ
  *      from cancelling in float32 (Kornblith et al. 2019's reference centres too).
- *   2. Scale: Xs = Xc / s, s = max |Xc|, so the float32 products neither overflow nor underflow
- *      whatever the activations' range (CKA is scale-invariant; the caller multiplies HSIC terms
- *      by s² per layer in float64, so sums over batches stay consistent).
+ *   2. Scale: each feature's spread sⱼ = mean |Xc[:, j]| (mean absolute deviation: no square to
+ *      overflow or underflow). Features at float32 noise of their own magnitude, sⱼ ≤ 1e-6·(sⱼ +
+ *      |μⱼ|), are dropped (a float32 mean of a feature at 1e10 is off by thousands); the rest are
+ *      divided by s = max sⱼ: Xs = Xc·kept/s, so the float32 products neither overflow nor
+ *      underflow whatever the activations' range (CKA is scale-invariant; the caller multiplies
+ *      HSIC terms by s² per layer in float64, so sums over batches stay consistent).
  *   3. Gram: linear K = Xs·Xsᵀ; RBF K = exp(−‖xᵢ−xⱼ‖² / (2σ²)), σ² = T²·median of the squared
  *      distances (`gram_rbf` in Kornblith et al.'s code; the median by TopK).
  *   4. Centering (Kornblith et al. 2019, `center_gram`): biased H·K·H, or unbiased U-centering
  *      (Székely & Rizzo; ⟨U(K), U(L)⟩/(n(n−3)) = HSIC₁ of Song et al. 2012):
  *        Ũᵢⱼ = Kᵢⱼ − mᵢ − mⱼ (i ≠ j, 0 on the diagonal), mᵢ = Σⱼ≠ᵢ Kᵢⱼ/(n−2) − Σₖ≠ₗ Kₖₗ/(2(n−1)(n−2)).
- *   5. Zero variance, feature by feature: the layer carries information when some feature's
- *      spread max |Xc[:, j]| exceeds 1e-6 of its own magnitude max |X[:, j]| (float32 noise
- *      otherwise); `margin` > 0 says so.
+ *   5. Zero variance, feature by feature: the layer carries information when some feature is
+ *      kept in step 2; `margin` > 0 says so.
+ * Column means and spreads are (1/n)·1ᵀX matmuls: MLAS reduces over axis 0 far slower.
  */
-import type { GraphBuilder } from '../graph.js';
+import { onnxDataType, type GraphBuilder } from '../graph.js';
 import type { Centering } from '../../similarity/centeredGrams.js';
 import { ZERO_VARIANCE_RELATIVE, type KernelSpec } from '../../similarity/kernel.js';
 
@@ -59,13 +62,20 @@ export function appendCenteredGram(g: GraphBuilder, value: string, spec: Centere
   const p = spec.prefix ?? value;
   const name = (suffix: string) => ({ name: `${p}/${suffix}`, outputNames: [`${p}/${suffix}`] });
   const flat = g.op('Reshape', [value, g.int64s([0, -1])], {}, name('flat')); // [n, d]
-  const mean = g.op('ReduceMean', [flat], { axes: [0], keepdims: 1 }, name('mean')); // [1, d]
+  // Column means as (1/n)·1ᵀX: MLAS runs these matmuls far faster than reductions over axis 0.
+  const averageRow = g.constant('float32', [1, spec.rows], new Array(spec.rows).fill(1 / spec.rows));
+  const mean = g.op('MatMul', [averageRow, flat], {}, name('mean')); // [1, d]
   const centred = g.op('Sub', [flat, mean], {}, name('centred')); // [n, d]
-  const spreadPerFeature = g.op('ReduceMax', [g.op('Abs', [centred])], { axes: [0], keepdims: 0 }, name('feature_spread')); // [d]
-  const magnitude = g.op('ReduceMax', [g.op('Abs', [flat])], { axes: [0], keepdims: 0 }, name('feature_magnitude')); // [d]
-  const margin = g.op('ReduceMax', [g.op('Sub', [spreadPerFeature, g.op('Mul', [magnitude, g.scalar(ZERO_VARIANCE_RELATIVE)])])], { keepdims: 0 }, name('variance_margin')); // []
-  const spread = g.op('ReduceMax', [spreadPerFeature], { keepdims: 0 }, name('spread')); // []
-  const scaled = g.op('Div', [centred, g.op('Max', [spread, g.scalar(FLOAT32_MIN_NORMAL)])], {}, name('scaled')); // [n, d]
+  const spreadPerFeature = g.op('MatMul', [averageRow, g.op('Abs', [centred])], {}, name('feature_spread')); // [1, d] mean |Xc[:, j]|
+  const magnitude = g.op('Add', [spreadPerFeature, g.op('Abs', [mean])], {}, name('feature_magnitude')); // [1, d]
+  // Features whose spread is float32 noise of their own magnitude are dropped (a float32 mean of a
+  // feature at 1e10 is off by thousands); the layer has variance when any feature is kept.
+  const signal = g.op('Sub', [spreadPerFeature, g.op('Mul', [magnitude, g.scalar(ZERO_VARIANCE_RELATIVE)])]); // [1, d]
+  const margin = g.op('ReduceMax', [signal], { keepdims: 0 }, name('variance_margin')); // []
+  const kept = g.op('Cast', [g.op('Greater', [signal, g.scalar(0)])], { to: onnxDataType('float32') }); // [1, d] 0/1
+  const spread = g.op('ReduceMax', [g.op('Mul', [spreadPerFeature, kept])], { keepdims: 0 }, name('spread')); // []
+  const weights = g.op('Div', [kept, g.op('Max', [spread, g.scalar(FLOAT32_MIN_NORMAL)])]); // [1, d]
+  const scaled = g.op('Mul', [centred, weights], {}, name('scaled')); // [n, d]
   const linear = g.op('Gemm', [scaled, scaled], { transB: 1 }, name('linear_gram')); // [n, n]
   if (spec.linearOnly) return { gram: linear, spread, margin };
 
