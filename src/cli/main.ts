@@ -7,6 +7,8 @@
 import { formatBackendReport, initBackend, isBackendName, BACKEND_NAMES, type RequestedBackend } from '../engine/backend/index.js';
 import { isInputError } from '../engine/errors.js';
 import { CKA_USAGE, runCka } from './commands/cka.js';
+import { EXTRACT_USAGE, runExtract } from './commands/extract.js';
+import { LAYERS_USAGE, runLayers } from './commands/layers.js';
 import { MATCH_USAGE, runMatch } from './commands/match.js';
 import { RUN_USAGE, runExperimentFile } from './commands/run.js';
 import { UsageError, type CommandContext } from './options.js';
@@ -35,6 +37,10 @@ ${CKA_USAGE.replace(/^/gm, '  ')}
 
 ${MATCH_USAGE.replace(/^/gm, '  ')}
 
+${EXTRACT_USAGE.replace(/^/gm, '  ')}
+
+${LAYERS_USAGE.replace(/^/gm, '  ')}
+
 ${BACKEND_USAGE.replace(/^/gm, '  ')}
 
 ${GLOBAL_OPTIONS}
@@ -51,6 +57,8 @@ const COMMANDS: Record<string, Command> = {
   run: { usage: RUN_USAGE, run: runExperimentFile },
   cka: { usage: CKA_USAGE, run: runCka },
   match: { usage: MATCH_USAGE, run: runMatch },
+  extract: { usage: EXTRACT_USAGE, run: runExtract },
+  layers: { usage: LAYERS_USAGE, run: runLayers },
   backend: {
     usage: BACKEND_USAGE,
     run: async (argv, context) => {

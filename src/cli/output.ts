@@ -1,4 +1,5 @@
 /** Formatting results for files and the terminal. */
+import { InputError } from '../engine/errors.js';
 import { writeFileAtomic } from '../engine/io/files.js';
 export { matrixToCsv } from '../engine/io/csv.js';
 
@@ -19,5 +20,11 @@ export function matrixToTable(layersA: readonly string[], layersB: readonly stri
 /** Writes every output only after all of them are ready, each atomically. */
 export async function writeOutputs(outputs: readonly { path: string | undefined; contents: () => string }[]): Promise<void> {
   const ready = outputs.filter((o): o is { path: string; contents: () => string } => o.path !== undefined).map((o) => ({ path: o.path, text: o.contents() }));
-  for (const { path, text } of ready) await writeFileAtomic(path, text);
+  for (const { path, text } of ready) {
+    await writeFileAtomic(path, text).catch((error: NodeJS.ErrnoException) => {
+      // A folder that is not there or is a file, a full disk, no permission: say which file, in one line.
+      const why: Record<string, string> = { ENOENT: 'its folder does not exist', ENOTDIR: 'part of its path is a file, not a folder', EISDIR: 'it is a folder', ENOSPC: 'the disk is full', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'the file system is read-only' };
+      throw new InputError(`${path}: cannot write (${(error.code && why[error.code]) ?? error.message})`, path);
+    });
+  }
 }

@@ -5,6 +5,7 @@
  */
 
 export type DatasetName = 'fashion-mnist-subset' | 'fashion-mnist' | 'cifar10';
+/** For ONNX models a pattern may also be `op:Relu,Add` (the candidates of these op types). */
 export type LayerSelectionSpec = 'all' | 'blocks' | { readonly pattern: string };
 
 export interface ExperimentFile {
@@ -26,6 +27,13 @@ export interface DataSpec {
   readonly dataDir?: string;
   readonly download?: boolean;
   readonly evaluationExamples?: number;
+  /**
+   * The user's own examples (.npy, or an .npz with one array), fed to every model as they are
+   * (their preprocessing; examples on the first axis) in place of the dataset's test split.
+   */
+  readonly inputs?: string;
+  /** Integer class labels for `inputs` (.npy), one per example: accuracy and per-class agreement need them. */
+  readonly labels?: string;
 }
 
 export interface TrainingSpec {
@@ -47,9 +55,17 @@ export interface TrainingSpec {
  */
 export type InputNormalizationSpec = 'dataset' | 'none' | { readonly mean: number | readonly number[]; readonly std: number | readonly number[] };
 
+/**
+ * How a dataset's images are prepared for an ONNX model: 'dataset' (RepSim's own per-channel
+ * normalisation, as its models are trained), 'scale' (pixels scaled to [0, 1]), or
+ * (pixel / 255 − mean) / std per channel (torchvision's convention).
+ */
+export type OnnxNormalizationSpec = 'dataset' | 'scale' | { readonly mean: number | readonly number[]; readonly std: number | readonly number[] };
+
 export type ModelEntry =
   | { readonly architecture: string; readonly seed?: number; readonly training?: TrainingSpec }
   | { readonly path: string; readonly normalize?: InputNormalizationSpec }
+  | { readonly onnx: string; readonly layout?: 'NCHW' | 'NHWC'; readonly normalize?: OnnxNormalizationSpec }
   | { readonly activations: string };
 
 export interface SubspaceMatchSpec {
@@ -93,6 +109,9 @@ export function isTrainedModel(entry: ModelEntry): entry is Extract<ModelEntry, 
 }
 export function isSavedModel(entry: ModelEntry): entry is Extract<ModelEntry, { path: string }> {
   return 'path' in entry;
+}
+export function isOnnxModel(entry: ModelEntry): entry is Extract<ModelEntry, { onnx: string }> {
+  return 'onnx' in entry;
 }
 export function isActivationsModel(entry: ModelEntry): entry is Extract<ModelEntry, { activations: string }> {
   return 'activations' in entry;

@@ -2,7 +2,8 @@
  * Prepares the e2e workspace: the quickstart example made fast (1 epoch, 250 evaluation
  * images, no subspace match; both comparisons, so that its finding has both parts) as
  * experiment "quickstart-e2e", plus "slow-e2e" (other seeds,
- * more epochs) for the cancel test, in one test-only experiment file; and two activation files.
+ * more epochs) for the cancel test, in one test-only experiment file; two activation files;
+ * and two small ONNX models exported from PyTorch for Fashion-MNIST (test/fixtures/onnx).
  * usage: node --import tsx test/e2e/makeWorkspace.ts <workspace folder>
  */
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,5 +49,8 @@ if (require.main === module) {
   // Activation files for "Compare two models…".
   mkdirSync(join(folder, 'activations'));
   for (const file of ['relu_net_seed0.npz', 'relu_net_seed1.npz']) copyFileSync(join(__dirname, '..', '..', 'examples', 'activations', file), join(folder, 'activations', file));
+  // ONNX models (PyTorch exports, 1 x 28 x 28 NCHW) for "Compare two models…".
+  mkdirSync(join(folder, 'pytorch'));
+  for (const [from, to] of [['fmnist.onnx', 'torch_seed4.onnx'], ['fmnist_b.onnx', 'torch_seed5.onnx']]) copyFileSync(join(__dirname, '..', 'fixtures', 'onnx', from), join(folder, 'pytorch', to));
   console.log(`workspace ready: ${folder}`);
 }

@@ -82,3 +82,30 @@ test('the new-experiment template is commented JSONC, valid against the schema a
   assert.deepEqual(locateExperiments(text).map((l) => l.name), ['seeds']);
   assert.match(experimentTemplate('bad name!'), /"name": "my-experiment"/);
 });
+
+test('two .onnx models picked in Compare Models: NCHW entries with dataset normalisation, valid against the schema', async () => {
+  const onnx = join(__dirname, '..', 'fixtures', 'onnx');
+  const adhoc = buildAdhocExperiment({ ...base, a: { kind: 'onnx', path: join(onnx, 'a.onnx') }, b: { kind: 'onnx', path: join(onnx, 'fmnist.onnx') } }, WS);
+  assert.deepEqual(Object.keys(adhoc.experiment.models), ['a', 'fmnist']);
+  const entry = adhoc.experiment.models.fmnist as { onnx: string; layout: string; normalize: string };
+  assert.match(entry.onnx, /^\.\.\/.*fixtures\/onnx\/fmnist\.onnx$/);
+  assert.deepEqual([entry.layout, entry.normalize], ['NCHW', 'dataset']);
+  assert.equal((adhoc.experiment.models.a as { layout: string }).layout, 'NCHW');
+  assert.ok(compatible({ kind: 'onnx', path: '/a.onnx' }, { kind: 'architecture', architecture: 'resnet-20' }));
+  assert.ok(!compatible({ kind: 'onnx', path: '/a.onnx' }, { kind: 'activations', path: '/a.npz' }));
+  const dir = mkdtempSync(join(tmpdir(), 'repsim-adhoc-onnx-'));
+  try {
+    const inDir = buildAdhocExperiment({ ...base, a: { kind: 'onnx', path: join(onnx, 'a.onnx') }, b: { kind: 'onnx', path: join(onnx, 'fmnist.onnx') } }, dir);
+    const written = await writeAdhocExperiment(inDir);
+    const { issues } = await validateExperimentText(inDir.text, written);
+    assert.deepEqual(issues.filter((i) => i.severity === 'error'), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the New Experiment File template says how to add a PyTorch model', () => {
+  const text = experimentTemplate('x');
+  assert.match(text, /torch\.onnx\.export\(.*dynamic_axes/s);
+  assert.match(text, /"onnx": "\.\/mine\.onnx", "layout": "NCHW"/);
+});

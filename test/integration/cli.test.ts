@@ -128,7 +128,7 @@ describe('bad input: one clear line naming the input, non-zero exit, nothing wri
     ['a batch smaller than 4', () => ['cka', MODEL_A, MODEL_B, '--batch-size', '3'], /--batch-size 3: expected a number ≥ 4 \(see repsim help cka\)$/, 2],
     ['an epsilon out of range', () => ['match', MODEL_A, MODEL_B, '--epsilon', '1.5', '--layer-a', 'head/tanh', '--layer-b', 'fc1'], /--epsilon 1\.5/, 2],
     ['a bad kernel', () => ['cka', MODEL_A, MODEL_B, '--kernel', 'cosine'], /--kernel cosine: expected one of linear, rbf/, 2],
-    ['one file instead of two', () => ['cka', MODEL_A], /^repsim: cka takes two activation files, got 1 \(see repsim help cka\)$/, 2],
+    ['one file instead of two', () => ['cka', MODEL_A], /^repsim: cka takes two activation files or models, got 1 \(see repsim help cka\)$/, 2],
   ];
 
   before(() => {
@@ -173,7 +173,7 @@ describe('help', () => {
     assert.equal(run.status, 2);
     assert.equal(run.stdout, '');
     assert.match(run.stderr, /^repsim [0-9.]+ — do these two networks learn the same things\?\n\nUsage: repsim <command> \[options\]/);
-    for (const command of ['run', 'cka', 'match', 'backend']) assert.match(run.stderr, new RegExp(`^  repsim ${command}\\b`, 'm'));
+    for (const command of ['run', 'cka', 'match', 'extract', 'layers', 'backend']) assert.match(run.stderr, new RegExp(`^  repsim ${command}\\b`, 'm'));
     assert.match(run.stderr, /repsim help COMMAND, or repsim COMMAND --help/);
     const help = bare('--help');
     assert.equal(help.status, 0);
@@ -181,7 +181,7 @@ describe('help', () => {
   });
 
   test('repsim help COMMAND and repsim COMMAND --help print that command\'s options, and only them', () => {
-    for (const command of ['run', 'cka', 'match', 'backend']) {
+    for (const command of ['run', 'cka', 'match', 'extract', 'layers', 'backend']) {
       const viaHelp = bare('help', command);
       const viaOption = bare(command, '--help');
       assert.equal(viaHelp.status, 0, viaHelp.stderr);
@@ -189,17 +189,17 @@ describe('help', () => {
       assert.equal(viaHelp.stdout, viaOption.stdout);
       assert.match(viaHelp.stdout, new RegExp(`^repsim ${command}\\b`));
       assert.match(viaHelp.stdout, /\nGlobal options:\n {2}--backend NAME/);
-      for (const other of ['run', 'cka', 'match', 'backend'].filter((c) => c !== command)) assert.doesNotMatch(viaHelp.stdout, new RegExp(`^ *repsim ${other}\\b`, 'm'));
+      for (const other of ['run', 'cka', 'match', 'extract', 'layers', 'backend'].filter((c) => c !== command)) assert.doesNotMatch(viaHelp.stdout, new RegExp(`^ *repsim ${other}\\b`, 'm'));
     }
     assert.match(bare('help', 'run').stdout, /--data-dir DIR .*\n.*\(default: ~\/\.cache\/repsim\/data\)/);
-    assert.match(bare('cka', MODEL_A, MODEL_B, '-h').stdout, /^repsim cka A\.npz B\.npz \[options\]\n/);
+    assert.match(bare('cka', MODEL_A, MODEL_B, '-h').stdout, /^repsim cka A B \[options\]\n/);
   });
 
   test('help for an unknown command, and an unknown command, are usage errors', () => {
     for (const args of [['help', 'nope'], ['nope']]) {
       const run = bare(...args);
       assert.equal(run.status, 2);
-      assert.equal(run.stderr, "repsim: unknown command 'nope' (expected run, cka, match, backend); see repsim --help\n");
+      assert.equal(run.stderr, "repsim: unknown command 'nope' (expected run, cka, match, extract, layers, backend); see repsim --help\n");
     }
   });
 });

@@ -38,7 +38,7 @@ test('a valid file with comments and trailing commas parses', () => {
 
 test('every error names its JSON path and what is expected', () => {
   assert.deepEqual(messages(experiment(`"models": { "m": { "seed": 1 } }, "comparisons": [ { "a": "m", "b": "m" } ]`)), [
-    "experiments[0].models.m: expected an object with 'architecture', 'path' or 'activations'",
+    "experiments[0].models.m: expected an object with 'architecture', 'path', 'onnx' or 'activations'",
   ]);
   assert.deepEqual(messages(experiment(`"models": { "m": { "architecture": "resnet-20", "seed": -1, "trainin": {} } }, "comparisons": [ { "a": "m", "b": "m", "kernel": "cos" } ]`)), [
     'experiments[0].models.m.seed: expected a number ≥ 0',

@@ -70,3 +70,17 @@ test('the result writer refuses a second comparison that maps to the same files 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('ONNX models and data.inputs: missing files, per-channel normalisation, subspace match refused, layout ignored with inputs', async () => {
+  const onnxDir = join(__dirname, '..', 'fixtures', 'onnx');
+  const onnxModels = (entry: object) => ({ models: { m: { onnx: join(onnxDir, 'fmnist.onnx'), ...entry }, n: { architecture: 'resnet-20' } } });
+  assert.deepEqual(await errors(onnxModels({ layout: 'NCHW', normalize: 'scale' })), []);
+  assert.deepEqual(await errors(onnxModels({ normalize: { mean: [0.5], std: [0.25] } })), []);
+  assert.deepEqual(await errors({ models: { m: { onnx: './nowhere.onnx' }, n: { architecture: 'resnet-20' } } }), [`experiments[0].models.m.onnx: no such file: ${join(WS, 'experiments', 'nowhere.onnx')}`]);
+  assert.match((await errors(onnxModels({ normalize: { mean: [0.5, 0.5, 0.5], std: 0.25 } })))[0], /models\.m\.normalize\.mean: 3 values for the 1 channel of fashion-mnist-subset/);
+  assert.match((await errors({ ...onnxModels({}), comparisons: [{ a: 'm', b: 'n', subspaceMatch: { epsilons: [0.5] } }] }))[0], /comparisons\[0\]\.subspaceMatch: subspace match is not available for ONNX models/);
+  const inputs = { data: { inputs: join(onnxDir, 'x.npy'), labels: './nowhere.npy' } };
+  assert.deepEqual(await errors({ ...onnxModels({}), ...inputs }), [`experiments[0].data.labels: no such file: ${join(WS, 'experiments', 'nowhere.npy')}`]);
+  const { issues } = await validateExperimentText(experimentText({ ...onnxModels({ layout: 'NHWC' }), data: { inputs: join(onnxDir, 'x.npy') } }), FILE);
+  assert.match(issues.find((i) => i.severity === 'warning')?.message ?? '', /"layout" and "normalize" apply to the built-in datasets only/);
+});

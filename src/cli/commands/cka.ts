@@ -2,13 +2,22 @@
 import { parseArgs } from 'node:util';
 import { computeBackendName, type BackendReport } from '../../engine/backend/index.js';
 import { chooseGramEngine, ckaMatrix, featureCount, gramFlops, LINEAR, plannedBatches, rbf, type CkaEstimator, type KernelSpec } from '../../engine/similarity/index.js';
+import { InputError } from '../../engine/errors.js';
 import { assertSameExampleCount, loadActivations } from '../../engine/io/activationFiles.js';
 import { matrixToCsv, matrixToTable, writeOutputs } from '../output.js';
 import { ProgressLine } from '../progress.js';
+import { modelActivations, modelKind, readInputsArray, type ModelKind } from '../models.js';
 import { parseChoice, parseNumberOption, UsageError, type CommandContext } from '../options.js';
 
-export const CKA_USAGE = `repsim cka A.npz B.npz [options]
-  CKA between every layer (array) of A and every layer of B; examples on the first axis.
+export const CKA_USAGE = `repsim cka A B [options]
+  CKA between every layer of A and every layer of B. A and B are each an .npz of
+  activations (one array per layer, examples on the first axis), an .onnx model, or a
+  TensorFlow.js model.json; models run on --inputs and give their selected layers.
+  --inputs X.npy|X.npz       the examples fed to the models as they are (first axis:
+                             examples; your own preprocessing); needed for models
+  --layers SEL               the models' layers: blocks (default), all, op:Relu,Add (ONNX),
+                             a glob like 'layer*.relu' or a /regex/
+  --layers-a SEL, --layers-b SEL   the same for one side
   --kernel linear|rbf        kernel (default linear)
   --threshold T              RBF bandwidth: sigma^2 = T^2 * median squared distance (default 1)
   --estimator E              biased | debiased | minibatch (default minibatch)
@@ -36,9 +45,13 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
       threads: { type: 'string', default: 'auto' },
       json: { type: 'string' },
       csv: { type: 'string' },
+      inputs: { type: 'string' },
+      layers: { type: 'string' },
+      'layers-a': { type: 'string' },
+      'layers-b': { type: 'string' },
     },
   });
-  if (positionals.length !== 2) throw new UsageError(`cka takes two activation files, got ${positionals.length}`, undefined, 'cka');
+  if (positionals.length !== 2) throw new UsageError(`cka takes two activation files or models, got ${positionals.length}`, undefined, 'cka');
   const [pathA, pathB] = positionals;
   const kernelName = parseChoice('--kernel', values.kernel!, ['linear', 'rbf'] as const);
   if (kernelName === 'linear' && values.threshold !== undefined) throw new UsageError('--threshold applies to --kernel rbf only', 'threshold', 'cka');
@@ -51,13 +64,31 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
     throw new UsageError(`--batch-size and --passes apply to --estimator minibatch; '${estimator}' uses all examples at once`, 'estimator');
   }
 
-  const layersA = await loadActivations(pathA);
-  const layersB = pathA === pathB ? layersA : await loadActivations(pathB);
-  assertSameExampleCount(pathA, layersA, pathB, layersB);
-  const examples = layersA[0].shape[0];
-  const batchSize = values['batch-size'] !== undefined ? parseNumberOption('--batch-size', values['batch-size'], { integer: true, min: 4 }) : Math.min(256, examples);
+  const kindA = await modelKind(pathA);
+  const kindB = await modelKind(pathB);
+  const models = [kindA, kindB].some((k) => k !== 'activations');
+  if (models && values.inputs === undefined) throw new UsageError(`cka: models need --inputs X.npy (the examples fed to both)`, 'inputs', 'cka');
+  if (!models && (values.inputs ?? values.layers ?? values['layers-a'] ?? values['layers-b']) !== undefined) {
+    throw new UsageError('--inputs and --layers apply when A or B is a model (.onnx or model.json); activation files give all their arrays', 'inputs', 'cka');
+  }
+  for (const [kind, option] of [[kindA, 'layers-a'], [kindB, 'layers-b']] as const) {
+    if (kind === 'activations' && values[option] !== undefined) throw new UsageError(`--${option} applies to a model, not an activation file`, option, 'cka');
+  }
+  const requestedBatch = values['batch-size'] !== undefined ? parseNumberOption('--batch-size', values['batch-size'], { integer: true, min: 4 }) : undefined;
 
   const backend = await context.backend();
+  const inputs = values.inputs !== undefined && models ? await readInputsArray(values.inputs) : undefined;
+  const load = (path: string, kind: ModelKind, selection: string | undefined) =>
+    kind === 'activations' ? loadActivations(path) : modelActivations(path, inputs!, values.inputs!, { selection: selection ?? values.layers ?? 'blocks', batchSize: requestedBatch ?? 256, backend });
+  const layersA = await load(pathA, kindA, values['layers-a']);
+  const layersB = pathA === pathB && values['layers-a'] === values['layers-b'] ? layersA : await load(pathB, kindB, values['layers-b']);
+  assertSameExampleCount(pathA, layersA, pathB, layersB);
+  const examples = layersA[0].shape[0];
+  if (estimator !== 'biased' && examples < 4) {
+    throw new InputError(`${pathA === pathB ? pathA : `${pathA} and ${pathB}`}: ${examples} examples; ${estimator} CKA needs at least 4 (the unbiased HSIC estimator divides by n(n−3))`, pathA);
+  }
+  const batchSize = requestedBatch ?? Math.min(256, examples);
+
   const batches = estimator === 'minibatch' ? plannedBatches(examples, batchSize, passes) : 1;
   const rows = estimator === 'minibatch' ? batchSize : examples;
   const features = (layersA === layersB ? layersA : [...layersA, ...layersB]).map(featureCount);
@@ -95,7 +126,7 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
         passes: result.passes,
         seed: result.seed,
         batches: result.batches,
-        files: { a: pathA, b: pathB },
+        files: { a: pathA, b: pathB, ...(inputs ? { inputs: values.inputs } : {}) },
         backend: computeBackendName(backend),
         warnings: result.warnings,
       },

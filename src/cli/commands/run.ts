@@ -57,7 +57,8 @@ export async function runExperimentFile(argv: string[], context: CommandContext)
   const onSigint = () => {
     interrupted = true;
     context.warn('cancelling (finished comparisons are kept)…');
-    for (const runId of pending.keys()) void server.connection.sendRequest(Cancel, { runId });
+    // The server may be gone already (it crashed, or the Ctrl-C reached it too): nothing to cancel then.
+    for (const runId of pending.keys()) server.connection.sendRequest(Cancel, { runId }).catch(() => undefined);
   };
   process.once('SIGINT', onSigint);
   try {

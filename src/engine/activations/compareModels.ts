@@ -10,6 +10,7 @@ import { currentOnnxRuntime } from '../backend/index.js';
 import { InputError } from '../errors.js';
 import { FusedGramRunner } from '../onnx/activations/fusedGramModel.js';
 import { UnsupportedLayerError } from '../onnx/export/index.js';
+import { OnnxModelRunner, type OnnxInputTransform, type OnnxLayerCandidate, type OnnxModelFile } from '../onnx/import/index.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
 import { OnnxGramEngine } from '../onnx/similarity/onnxGramEngine.js';
 import { isCurrentAccumulatorState, MinibatchCkaAccumulator, sameNames, type AccumulatorState, type CkaMatrixResult } from '../similarity/accumulator.js';
@@ -21,10 +22,45 @@ import { batchSchedule, scheduleCoverage } from '../similarity/schedule.js';
 import { AgreementCounter, type AgreementState, type PredictionAgreement } from './agreement.js';
 import { exampleIndices, type EvaluationData } from './evaluationData.js';
 import { layerOutputs, planExecution, streamLayerOutputs, type ExecutionPlan } from './layerStream.js';
-import { matchLayerPairs, type LayerPairMatch, type SubspaceMatchRequest } from './layerPairMatch.js';
+import { matchLayerPairs, resolvePairs, type LayerPairMatch, type SubspaceMatchRequest } from './layerPairMatch.js';
 
-export interface ComparedModel {
+/** A TensorFlow.js model, or an ONNX model read from a `.onnx` file (OnnxComparedModel). */
+export type ComparedModel = TfjsComparedModel | OnnxComparedModel;
+
+/**
+ * An ONNX model file: runs on ONNX Runtime only (with its grams fused into its graph), fed the
+ * evaluation data's batches through `transform` when given (a dataset's NHWC images turned into
+ * its layout and normalisation), else as they are (the user's own inputs array).
+ */
+export interface OnnxComparedModel {
+  readonly onnx: OnnxModelFile;
+  /** The selected candidates, in forward order; `layers` are their names. */
+  readonly candidates: readonly OnnxLayerCandidate[];
+  readonly layers: readonly string[];
+  readonly label?: string;
+  readonly transform?: OnnxInputTransform;
+  readonly inputs?: undefined;
+  readonly model?: undefined;
+}
+
+export function isOnnxCompared(compared: ComparedModel): compared is OnnxComparedModel {
+  return (compared as OnnxComparedModel).onnx !== undefined;
+}
+
+/** An ONNX model's entry for `compareModels`, its layers named by the candidates' names. */
+export function onnxComparedModel(file: OnnxModelFile, candidates: readonly OnnxLayerCandidate[], options: { label?: string; transform?: OnnxInputTransform } = {}): OnnxComparedModel {
+  return { onnx: file, candidates, layers: candidates.map((c) => c.name), label: options.label, transform: options.transform };
+}
+
+function sameModel(a: ComparedModel, b: ComparedModel): boolean {
+  if (!sameNames(a.layers, b.layers)) return false;
+  if (isOnnxCompared(a) || isOnnxCompared(b)) return isOnnxCompared(a) && isOnnxCompared(b) && a.onnx === b.onnx && a.transform === b.transform;
+  return a.model === b.model && a.inputs === b.inputs;
+}
+
+export interface TfjsComparedModel {
   readonly model: tfl.LayersModel;
+  readonly onnx?: undefined;
   /** Hidden layers to compare, in forward order. */
   readonly layers: readonly string[];
   readonly label?: string;
@@ -106,9 +142,10 @@ export async function compareModels(
   const batchSize = Math.min(options.batchSize ?? DEFAULT_BATCH_SIZE, data.count);
   const passes = options.passes ?? 1;
   const seed = options.seed ?? 0;
-  const same = a.model === b.model && sameNames(a.layers, b.layers) && a.inputs === b.inputs;
+  const same = sameModel(a, b);
   const runtime = options.runtime === undefined ? currentOnnxRuntime() : options.runtime;
   const firstPc = options.firstPc === true;
+  if (options.subspaceMatch && (isOnnxCompared(a) || isOnnxCompared(b))) resolvePairs(a, b, options.subspaceMatch.pairs); // refused for ONNX models before any work
   const runnerA = await chooseRunner(a, 'model A', kernel, firstPc, batchSize, runtime, options.log);
   const runnerB = same ? null : await chooseRunner(b, 'model B', kernel, firstPc, batchSize, runtime, options.log);
   const hsicEngine = runtime ? new OnnxGramEngine(runtime) : null;
@@ -133,6 +170,7 @@ export async function compareModels(
   const started = performance.now();
   const skipped = resume?.batchesDone ?? 0;
   let images = 0;
+  let noPredictions: string | undefined;
 
   try {
     for (const [step, plan] of plans.entries()) {
@@ -148,7 +186,11 @@ export async function compareModels(
       pcSums.a.add(resultA.firstPc);
       pcSums.b.add(resultB.firstPc);
       // Each example once, the first time a batch holds it: every used example, whatever the passes.
-      if (options.agreement) agreement.add(exampleIndices(plan.examples), data.labels, resultA.predictions, resultB.predictions);
+      if (options.agreement && resultA.predictions && resultB.predictions) agreement.add(exampleIndices(plan.examples), data.labels, resultA.predictions, resultB.predictions);
+      else if (options.agreement && !noPredictions) {
+        noPredictions = [resultA.predictions ? null : (a.label ?? 'model A'), resultB.predictions ? null : (b.label ?? 'model B')].filter((x) => x !== null).join(' and ');
+        options.log?.(`${noPredictions}: the model's first output is not [examples, classes] (a classifier's), so there is no prediction agreement or accuracy for this comparison`);
+      }
       images += rows;
       const seconds = (performance.now() - started) / 1000;
       const imagesPerSecond = images / seconds;
@@ -168,7 +210,7 @@ export async function compareModels(
     cka: { ...current(), kernel, batchSize, passes, seed, examples: coverage.used },
     firstPc: options.firstPc ? { a: pcSums.a.result(), b: pcSums.b.result() } : undefined,
     firstPcMethod: options.firstPc ? firstPcMethod(batchSize, accumulator.batches) : undefined,
-    agreement: options.agreement ? agreement.result() : undefined,
+    agreement: options.agreement && !noPredictions ? agreement.result() : undefined,
     subspaceMatch,
     engines: { a: runnerA.description, b: (runnerB ?? runnerA).description },
   };
@@ -178,7 +220,8 @@ interface BatchResult {
   readonly grams: CenteredGram[];
   /** Per layer, λ₁ and Σλ of the batch's centred activations (undefined: not asked for; null: no variance). */
   readonly firstPc: (FirstPcParts | null | undefined)[];
-  readonly predictions: Int32Array;
+  /** null: the model has no classifier output (an ONNX model whose first output is not [n, classes]). */
+  readonly predictions: Int32Array | null;
 }
 
 /** Runs one model on a batch and turns each selected layer's output into its centred gram. */
@@ -189,7 +232,7 @@ interface BatchRunner {
   dispose(): Promise<void>;
 }
 
-function checkLayers(compared: ComparedModel, label: string): void {
+function checkLayers(compared: TfjsComparedModel, label: string): void {
   const names = new Set(layerOutputs(compared.model).map((l) => l.name)); // nested models' layers and shared layers' applications too
   const missing = compared.layers.filter((name) => !names.has(name));
   if (missing.length) throw new InputError(`${compared.label ?? label} has no layer named ${missing.map((m) => `'${m}'`).join(', ')}`, missing[0]);
@@ -206,6 +249,14 @@ async function chooseRunner(
   runtime: OnnxRuntime | null,
   log?: (message: string) => void,
 ): Promise<BatchRunner> {
+  if (isOnnxCompared(compared)) {
+    const name = compared.label ?? label;
+    if (!runtime) {
+      throw new InputError(`${compared.onnx.path} (${name}): ONNX models run on ONNX Runtime, which is not running here (see \`repsim backend\`; a --backend that forces TensorFlow.js turns it off)`, compared.onnx.path);
+    }
+    const runner = new OnnxModelRunner(runtime, compared.onnx, compared.candidates, { kernel, linear: firstPc, transform: compared.transform });
+    return new OnnxFileRunner(runner, firstPc, `ONNX Runtime ${runtime.provider}`);
+  }
   checkLayers(compared, label);
   if (runtime) {
     const fused = new FusedGramRunner(runtime, compared.model, compared.layers, { kernel, linear: firstPc });
@@ -238,6 +289,25 @@ class OnnxLayerRunner implements BatchRunner {
   }
 }
 
+/** An ONNX model file's batches (its session is built on the first batch, for that batch's shape). */
+class OnnxFileRunner implements BatchRunner {
+  constructor(
+    private readonly runner: OnnxModelRunner,
+    private readonly firstPc: boolean,
+    readonly description: string,
+  ) {}
+
+  async run(inputs: Float32Array, rows: number, exampleShape: readonly number[]): Promise<BatchResult> {
+    const { grams, linear, predictions } = await this.runner.run(inputs, rows, exampleShape);
+    const firstPc = grams.map((g, i) => (!this.firstPc ? undefined : g.degenerate ? null : firstPcPartsFromGram(linear![i], rows)));
+    return { grams, firstPc, predictions };
+  }
+
+  dispose(): Promise<void> {
+    return this.runner.dispose();
+  }
+}
+
 class TfjsLayerRunner implements BatchRunner {
   readonly description = 'TensorFlow.js';
   async dispose(): Promise<void> {}
@@ -246,7 +316,7 @@ class TfjsLayerRunner implements BatchRunner {
   private readonly position: ReadonlyMap<string, number>;
 
   constructor(
-    private readonly compared: ComparedModel,
+    private readonly compared: TfjsComparedModel,
     label: string,
     private readonly kernel: KernelSpec,
     private readonly firstPc: boolean,

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../errors.js';
 import { neuronGeometry, subspaceMatchOf } from '../similarity/subspaceMatch.js';
-import type { ComparedModel } from './compareModels.js';
+import { isOnnxCompared, type ComparedModel, type TfjsComparedModel } from './compareModels.js';
 import type { EvaluationData } from './evaluationData.js';
 import { layerOutputs, planExecution, streamLayerOutputs } from './layerStream.js';
 
@@ -35,7 +35,18 @@ export interface LayerPairMatch {
   }[];
 }
 
-export function resolvePairs(a: ComparedModel, b: ComparedModel, pairs: SubspaceMatchRequest['pairs']): [string, string][] {
+/** Subspace match reads channels on the last axis of TF.js activations; ONNX models (NCHW for PyTorch) are refused. */
+function tfjsOnly(a: ComparedModel, b: ComparedModel): [TfjsComparedModel, TfjsComparedModel] {
+  for (const m of [a, b]) {
+    if (isOnnxCompared(m)) {
+      throw new InputError(`${m.onnx.path}: subspace match is not available for ONNX models; extract the layers with \`repsim extract\` and use \`repsim match\` on the activations (with channels on the last axis)`, m.onnx.path);
+    }
+  }
+  return [a as TfjsComparedModel, b as TfjsComparedModel];
+}
+
+export function resolvePairs(compA: ComparedModel, compB: ComparedModel, pairs: SubspaceMatchRequest['pairs']): [string, string][] {
+  const [a, b] = tfjsOnly(compA, compB);
   if (pairs === undefined || pairs === 'corresponding') {
     if (a.layers.length !== b.layers.length) {
       throw new InputError(`subspace match 'corresponding' pairs need as many layers in both models (${a.layers.length} vs ${b.layers.length}): name the pairs`, 'subspaceMatch.pairs');
@@ -52,7 +63,7 @@ export function resolvePairs(a: ComparedModel, b: ComparedModel, pairs: Subspace
 }
 
 /** Each layer's activations over the first `count` examples, concatenated along the example axis. */
-function gatherActivations(compared: ComparedModel, layers: ReadonlySet<string>, data: EvaluationData, count: number, batchSize: number, signal?: AbortSignal): Map<string, { shape: number[]; chunks: Float32Array[] }> {
+function gatherActivations(compared: TfjsComparedModel, layers: ReadonlySet<string>, data: EvaluationData, count: number, batchSize: number, signal?: AbortSignal): Map<string, { shape: number[]; chunks: Float32Array[] }> {
   const plan = planExecution(compared.model);
   const gathered = new Map<string, { shape: number[]; chunks: Float32Array[] }>();
   for (let start = 0; start < count; start += batchSize) {
@@ -69,7 +80,7 @@ function gatherActivations(compared: ComparedModel, layers: ReadonlySet<string>,
   return gathered;
 }
 
-function gathered(activations: Map<string, { shape: number[]; chunks: Float32Array[] }>, layer: string, model: ComparedModel, side: 'A' | 'B'): { shape: number[]; chunks: Float32Array[] } {
+function gathered(activations: Map<string, { shape: number[]; chunks: Float32Array[] }>, layer: string, model: TfjsComparedModel, side: 'A' | 'B'): { shape: number[]; chunks: Float32Array[] } {
   const entry = activations.get(layer);
   if (!entry) throw new Error(`subspace match: the activations of model ${side}'s layer '${layer}' were not recorded (${model.label ?? model.model.name})`);
   return entry;
@@ -87,14 +98,15 @@ function concatenated(entry: { shape: number[]; chunks: Float32Array[] }, count:
 }
 
 export async function matchLayerPairs(
-  a: ComparedModel,
-  b: ComparedModel,
+  compA: ComparedModel,
+  compB: ComparedModel,
   data: EvaluationData,
   request: SubspaceMatchRequest,
   { batchSize, signal }: { batchSize: number; signal?: AbortSignal },
   onStep?: (step: number, total: number) => unknown,
 ): Promise<LayerPairMatch[]> {
   if (request.epsilons.length === 0) throw new InputError('subspace match needs at least one ε', 'subspaceMatch.epsilons');
+  const [a, b] = tfjsOnly(compA, compB);
   const pairs = resolvePairs(a, b, request.pairs);
   const count = Math.min(request.examples ?? 256, data.count);
   const layersA = new Set(pairs.map(([x]) => x));

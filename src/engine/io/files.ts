@@ -56,6 +56,15 @@ export async function readActivationFile(path: string, options: ReadOptions = {}
  * into place (rename is atomic within a file system), so readers see the old file or the
  * whole new one, never part of it. The temporary file is removed if anything fails.
  */
+/**
+ * Test-only fault injection: with REPSIM_TEST_FAIL_WRITES=TEXT set, an atomic write of a path
+ * containing TEXT fails as on a full disk, after its temporary file has been written.
+ */
+function failWriteForTests(path: string): void {
+  const pattern = process.env.REPSIM_TEST_FAIL_WRITES;
+  if (pattern && path.includes(pattern)) throw Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC', path });
+}
+
 export async function writeFileAtomic(path: string, contents: Uint8Array | string): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let created = false;
@@ -64,6 +73,7 @@ export async function writeFileAtomic(path: string, contents: Uint8Array | strin
     created = true;
     try {
       await handle.writeFile(contents);
+      failWriteForTests(path);
       await handle.sync(); // the data must be on disk before the rename makes it visible
     } finally {
       await handle.close();

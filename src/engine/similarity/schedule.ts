@@ -34,6 +34,7 @@ export interface ScheduleOptions {
 }
 
 export function validateSchedule({ examples, batchSize, passes }: ScheduleOptions): void {
+  if (examples < MIN_BATCH_EXAMPLES) throw new InputError(`there are ${examples} examples: minibatch CKA needs at least 4 (the unbiased HSIC estimator divides by n(n−3))`, 'examples');
   if (!Number.isInteger(batchSize) || batchSize < MIN_BATCH_EXAMPLES) throw new InputError(`--batch-size ${batchSize}: minibatch CKA needs whole batches of at least 4 examples (the unbiased HSIC estimator divides by n(n−3))`, 'batch-size');
   if (!Number.isInteger(passes) || passes < 1) throw new InputError(`--passes ${passes}: expected a whole number ≥ 1`, 'passes');
   if (examples < batchSize) throw new InputError(`there are ${examples} examples, fewer than one batch of ${batchSize}: lower --batch-size`, 'batch-size');

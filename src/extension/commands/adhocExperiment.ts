@@ -11,6 +11,8 @@ export type ModelPick =
   | { readonly kind: 'architecture'; readonly architecture: string }
   /** A saved TensorFlow.js model: its model.json (absolute path). */
   | { readonly kind: 'saved'; readonly path: string }
+  /** An ONNX model (e.g. exported from PyTorch), absolute path: fed the dataset's images as NCHW. */
+  | { readonly kind: 'onnx'; readonly path: string }
   /** An .npz/.npy of activations (absolute path). */
   | { readonly kind: 'activations'; readonly path: string };
 
@@ -52,6 +54,7 @@ export function modelId(pick: ModelPick): string {
       return sanitizeId(pick.architecture.toLowerCase());
     case 'saved':
       return sanitizeId(basename(pick.path).toLowerCase() === 'model.json' ? basename(dirname(pick.path)) : basename(pick.path, extname(pick.path)));
+    case 'onnx':
     case 'activations':
       return sanitizeId(basename(pick.path, extname(pick.path)));
   }
@@ -69,6 +72,9 @@ function modelEntry(pick: ModelPick, seed: number, folder: string): ModelEntry {
       return { architecture: pick.architecture, seed };
     case 'saved':
       return { path: relativeTo(folder, pick.path) };
+    case 'onnx':
+      // PyTorch's layout; "normalize" says how the dataset's images are prepared (edit it to the model's own).
+      return { onnx: relativeTo(folder, pick.path), layout: 'NCHW', normalize: 'dataset' };
     case 'activations':
       return { activations: relativeTo(folder, pick.path) };
   }

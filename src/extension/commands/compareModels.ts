@@ -17,7 +17,11 @@ type Item<T> = vscode.QuickPickItem & { readonly value?: T };
 const AD_HOC = 'ad-hoc';
 
 async function modelItems(): Promise<Item<ModelPick>[]> {
-  const [saved, activations] = await Promise.all([vscode.workspace.findFiles('**/model.json', EXCLUDED, 200), vscode.workspace.findFiles('**/*.{npz,npy}', EXCLUDED, 200)]);
+  const [saved, onnx, activations] = await Promise.all([
+    vscode.workspace.findFiles('**/model.json', EXCLUDED, 200),
+    vscode.workspace.findFiles('**/*.onnx', EXCLUDED, 200),
+    vscode.workspace.findFiles('**/*.{npz,npy}', EXCLUDED, 200),
+  ]);
   const fileItem = (uri: vscode.Uri, pick: ModelPick, icon: string): Item<ModelPick> => ({ label: `$(${icon}) ${pick.kind === 'saved' ? basename(vscode.Uri.joinPath(uri, '..').fsPath) : basename(uri.fsPath)}`, description: vscode.workspace.asRelativePath(uri), value: pick });
   const local = (uris: vscode.Uri[]) => uris.filter((u) => u.scheme === 'file');
   return [
@@ -25,6 +29,8 @@ async function modelItems(): Promise<Item<ModelPick>[]> {
     ...ARCHITECTURE_PRESETS.map((p): Item<ModelPick> => ({ label: `$(circuit-board) ${p.architecture}`, description: p.detail, value: { kind: 'architecture', architecture: p.architecture } })),
     ...(saved.length ? [{ label: 'Saved TensorFlow.js models', kind: vscode.QuickPickItemKind.Separator } as Item<ModelPick>] : []),
     ...local(saved).map((uri) => fileItem(uri, { kind: 'saved', path: uri.fsPath }, 'file-binary')),
+    ...(onnx.length ? [{ label: 'ONNX models (e.g. exported from PyTorch)', kind: vscode.QuickPickItemKind.Separator } as Item<ModelPick>] : []),
+    ...local(onnx).map((uri) => fileItem(uri, { kind: 'onnx', path: uri.fsPath }, 'symbol-class')),
     ...(activations.length ? [{ label: 'Activation files', kind: vscode.QuickPickItemKind.Separator } as Item<ModelPick>] : []),
     ...local(activations).map((uri) => fileItem(uri, { kind: 'activations', path: uri.fsPath }, 'table')),
   ];

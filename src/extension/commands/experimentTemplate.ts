@@ -14,7 +14,14 @@ export function experimentTemplate(name: string): string {
       // fashion-mnist-subset ships with RepSim (works offline); fashion-mnist and cifar10 download.
       "data": { "dataset": "fashion-mnist-subset" },
       // Models by id: an architecture to train ("architecture"), a saved TensorFlow.js model
-      // ("path": its model.json), or precomputed activations ("activations": an .npz file).
+      // ("path": its model.json), an ONNX model ("onnx"), or precomputed activations
+      // ("activations": an .npz file).
+      // Your PyTorch model: export it with a dynamic batch axis,
+      //   torch.onnx.export(model, torch.zeros(1, 1, 28, 28), "mine.onnx", input_names=["input"],
+      //                     dynamic_axes={"input": {0: "batch"}}, opset_version=17)
+      // then add  "mine": { "onnx": "./mine.onnx", "layout": "NCHW", "normalize": "dataset" }
+      // ("normalize": "scale" for pixels in [0, 1], or { "mean": [...], "std": [...] }), or feed
+      // your own preprocessed examples: "data": { "inputs": "./x.npy", "labels": "./y.npy" }.
       "models": {
         "seed0": { "architecture": "resnet-20", "seed": 0, "training": { "epochs": 3, "batchSize": 64 } },
         "seed1": { "architecture": "resnet-20", "seed": 1, "training": { "epochs": 3, "batchSize": 64 } }

@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Node } from 'jsonc-parser';
 import { isInputError } from '../../engine/errors.js';
 import { parseArchitecture } from '../../engine/models/index.js';
-import { isActivationsModel, isSavedModel, isTrainedModel, type Experiment, type ExperimentFile, type ValidationIssue } from '../../protocol/experiment.js';
+import { isActivationsModel, isOnnxModel, isSavedModel, isTrainedModel, type Experiment, type ExperimentFile, type ValidationIssue } from '../../protocol/experiment.js';
 import { comparisonFiles } from '../output/resultFiles.js';
 import { issueAt, parseExperimentText } from './parse.js';
 
@@ -84,6 +84,11 @@ const DATASET_CHANNELS: Readonly<Record<string, number>> = { 'fashion-mnist-subs
 type Reporter = (segments: (string | number)[], message: string, severity?: ValidationIssue['severity']) => void;
 
 async function checkModels(experiment: Experiment, filePath: string, at: Reporter): Promise<void> {
+  for (const key of ['inputs', 'labels'] as const) {
+    const given = experiment.data?.[key];
+    if (given !== undefined && !(await exists(resolveAgainst(filePath, given), 'file'))) at(['data', key], `no such file: ${resolveAgainst(filePath, given)}`);
+  }
+  if (experiment.data?.labels !== undefined && experiment.data.inputs === undefined) at(['data', 'labels'], 'labels go with data.inputs (the dataset has its own)');
   for (const [id, entry] of Object.entries(experiment.models)) {
     if (isTrainedModel(entry)) {
       try {
@@ -103,6 +108,21 @@ async function checkModels(experiment: Experiment, filePath: string, at: Reporte
           const value = normalize[key];
           if (typeof value !== 'number' && value.length !== channels) at(['models', id, 'normalize', key], `${value.length} values for the ${channels} channel${channels === 1 ? '' : 's'} of ${dataset}: give one number, or one per channel`);
         }
+      }
+    } else if (isOnnxModel(entry)) {
+      const path = resolveAgainst(filePath, entry.onnx);
+      if (!(await exists(path, 'file'))) at(['models', id, 'onnx'], `no such file: ${path}`);
+      const normalize = entry.normalize;
+      if (typeof normalize === 'object' && experiment.data?.inputs === undefined) {
+        const dataset = experiment.data?.dataset ?? 'fashion-mnist-subset';
+        const channels = DATASET_CHANNELS[dataset];
+        for (const key of ['mean', 'std'] as const) {
+          const value = normalize[key];
+          if (typeof value !== 'number' && value.length !== channels) at(['models', id, 'normalize', key], `${value.length} values for the ${channels} channel${channels === 1 ? '' : 's'} of ${dataset}: give one number, or one per channel`);
+        }
+      }
+      if (experiment.data?.inputs !== undefined && (entry.layout !== undefined || entry.normalize !== undefined)) {
+        at(['models', id], 'data.inputs are fed to the models as they are: "layout" and "normalize" apply to the built-in datasets only', 'warning');
       }
     } else if (isActivationsModel(entry)) {
       const path = resolveAgainst(filePath, entry.activations);
@@ -142,6 +162,8 @@ function checkComparisons(experiment: Experiment, at: Reporter): void {
     if (activations === 2) {
       if (comparison.subspaceMatch) at(['comparisons', c, 'subspaceMatch'], 'subspace match of activation files is not run here: use `repsim match` on the files', 'warning');
       if (comparison.agreement === true) at(['comparisons', c, 'agreement'], 'activation files carry no predictions: agreement is skipped', 'warning');
+    } else if (comparison.subspaceMatch && [a, b].some(isOnnxModel)) {
+      at(['comparisons', c, 'subspaceMatch'], 'subspace match is not available for ONNX models: use `repsim extract` and `repsim match` on the activations');
     } else if (comparison.estimator && comparison.estimator !== 'minibatch') {
       at(['comparisons', c, 'estimator'], `comparisons of models stream minibatches: '${comparison.estimator}' applies to activation files only; expected "minibatch"`);
     }

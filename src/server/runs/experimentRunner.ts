@@ -150,7 +150,13 @@ export class ExperimentRun {
 
   private async compareAll(experiment: Experiment, writer: ResultWriter): Promise<void> {
     const { request } = this;
-    const data = { ...experiment.data, dataDir: experiment.data?.dataDir ? resolveAgainst(request.filePath, experiment.data.dataDir) : request.dataDir };
+    const data = {
+      ...experiment.data,
+      dataDir: experiment.data?.dataDir ? resolveAgainst(request.filePath, experiment.data.dataDir) : request.dataDir,
+      // The user's own examples (and labels), fed to the models as they are.
+      inputs: experiment.data?.inputs === undefined ? undefined : resolveAgainst(request.filePath, experiment.data.inputs),
+      labels: experiment.data?.labels === undefined ? undefined : resolveAgainst(request.filePath, experiment.data.labels),
+    };
     let datasetPromise: Promise<ImageDataset> | undefined;
     const dataset = () =>
       (datasetPromise ??= loadDataset(data.dataset ?? 'fashion-mnist-subset', {

@@ -4,7 +4,8 @@
  * network at its seeded initialization), loaded from a saved
  * TensorFlow.js model, or read as activations from an .npz.
  */
-import { rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendReport } from '../../engine/backend/index.js';
@@ -12,7 +13,8 @@ import type { ImageDataset } from '../../engine/data/index.js';
 import { architectureName, buildModel, parseArchitecture } from '../../engine/models/index.js';
 import type { LayerActivations } from '../../engine/similarity/layers.js';
 import { datasetTrainingData, hasTrainingCheckpoint, loadLayersModelFromPath, resumeTraining, savedModelFingerprint, saveLayersModel, trainModel, type EpochSummary, type TrainOptions, type LearningRateSchedule, type TrainConfigInput } from '../../engine/train/index.js';
-import { isActivationsModel, isSavedModel, type DataSpec, type InputNormalizationSpec, type ModelEntry, type TrainingSpec } from '../../protocol/experiment.js';
+import { loadOnnxModel, type OnnxImageInputSpec, type OnnxModelFile } from '../../engine/onnx/import/index.js';
+import { isActivationsModel, isOnnxModel, isSavedModel, type DataSpec, type InputNormalizationSpec, type ModelEntry, type TrainingSpec } from '../../protocol/experiment.js';
 import type { ModelSummary, TrainingMetrics } from '../../protocol/results.js';
 import { loadActivations } from '../../engine/io/activationFiles.js';
 import { hashKey, type WorkspaceCache } from '../cache/workspaceCache.js';
@@ -24,6 +26,7 @@ const CHECKPOINT_EVERY_STEPS = 10;
 
 export type ObtainedModel =
   | { readonly kind: 'layers'; readonly model: tfl.LayersModel; readonly key: string; readonly summary: ModelSummary; readonly normalize?: InputNormalizationSpec }
+  | { readonly kind: 'onnx'; readonly file: OnnxModelFile; readonly image: OnnxImageInputSpec; readonly key: string; readonly summary: ModelSummary }
   | { readonly kind: 'activations'; readonly layers: LayerActivations[]; readonly key: string; readonly summary: ModelSummary };
 
 export interface ModelContext {
@@ -80,6 +83,18 @@ export async function obtainModel(id: string, entry: ModelEntry, context: ModelC
     const normalize = entry.normalize ?? 'dataset';
     const key = hashKey({ saved: await savedModelFingerprint(path), normalize });
     return { kind: 'layers', model, key, normalize, summary: { id, source: 'saved', parameters: model.countParams() } };
+  }
+  if (isOnnxModel(entry)) {
+    const path = resolveAgainst(context.filePath, entry.onnx);
+    const file = await loadOnnxModel(path);
+    const normalize = entry.normalize ?? 'dataset';
+    const image: OnnxImageInputSpec = {
+      layout: entry.layout ?? 'NCHW',
+      normalization: typeof normalize === 'string' ? normalize : { mean: [normalize.mean].flat(), std: [normalize.std].flat() },
+    };
+    // Keyed by the file's content, as saved models are: a re-export under the same name is another model.
+    const digest = createHash('sha256').update(await readFile(path)).digest('hex');
+    return { kind: 'onnx', file, image, key: hashKey({ onnx: digest, image }), summary: { id, source: 'saved' } };
   }
   return trainOrReuse(id, entry, context);
 }

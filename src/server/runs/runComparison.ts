@@ -2,10 +2,15 @@
  * Runs one comparison: minibatch CKA over the evaluation set (streamed, resumable from the
  * workspace cache), then the measures asked for. Partial results go out after every batch.
  */
-import { compareModels, testSetEvaluation, type CompareState, type ModelComparison } from '../../engine/activations/index.js';
+import { stat } from 'node:fs/promises';
+import { compareModels, onnxComparedModel, testSetEvaluation, type ComparedModel, type CompareState, type EvaluationData, type ModelComparison } from '../../engine/activations/index.js';
+import { currentOnnxRuntime } from '../../engine/backend/index.js';
+import { readActivationFile, readNpyFile } from '../../engine/io/files.js';
+import { checkImageInput, imageExampleShape, layerCandidates, onnxImageTransform, onnxInputsEvaluation, parseOnnxLayerSelection, selectOnnxLayers, type OnnxModelFile } from '../../engine/onnx/import/index.js';
 import type { ImageDataset } from '../../engine/data/index.js';
 import { InputError } from '../../engine/errors.js';
 import { selectLayers, type LayerSelection } from '../../engine/models/index.js';
+import { assertSameExamples } from '../../engine/similarity/layers.js';
 import { ckaMatrix, defaultGramEngine, LINEAR, rbf, type AccumulatorState, type KernelSpec, type LayerActivations } from '../../engine/similarity/index.js';
 import { layerNameMatcher } from '../../engine/models/index.js';
 import type { ComparisonSpec, DataSpec } from '../../protocol/experiment.js';
@@ -52,7 +57,14 @@ export async function runComparison(a: ObtainedModel, b: ObtainedModel, context:
   const selectionA = spec.layersA ?? spec.layers ?? 'blocks';
   const selectionB = spec.layersB ?? spec.layers ?? 'blocks';
   // estimatorVersion 2: jackknife standard errors, leftover examples used (earlier results differ).
-  const key = hashKey({ estimatorVersion: 2, a: a.key, b: b.key, settings, selectionA, selectionB, data: context.data, firstPc: spec.firstPc, subspaceMatch: spec.subspaceMatch });
+  const inputsFiles = await Promise.all(
+    [context.data.inputs, context.data.labels].map(async (path) => {
+      if (path === undefined) return undefined;
+      const info = await stat(path).catch(() => null);
+      return { path, modified: info?.mtimeMs, size: info?.size };
+    }),
+  );
+  const key = hashKey({ estimatorVersion: 2, a: a.key, b: b.key, settings, selectionA, selectionB, data: context.data, inputsFiles, firstPc: spec.firstPc, subspaceMatch: spec.subspaceMatch });
   const statePath = context.cache.comparisonStatePath(key);
   const saved = await context.cache.readJson<SavedComparison>(statePath);
   if (saved?.complete && saved.result) {
@@ -65,7 +77,7 @@ export async function runComparison(a: ObtainedModel, b: ObtainedModel, context:
   const result =
     a.kind === 'activations' && b.kind === 'activations'
       ? await compareActivations(a.layers, b.layers, settings, selectionA, selectionB, context, saved?.state as AccumulatorState | undefined, save)
-      : a.kind === 'layers' && b.kind === 'layers'
+      : a.kind !== 'activations' && b.kind !== 'activations'
         ? await compareLayerModels(a, b, settings, selectionA, selectionB, context, saved?.state as CompareState | undefined, save)
         : (() => {
             throw new InputError(`${context.name}: an activations file can only be compared with another activations file`);
@@ -74,9 +86,37 @@ export async function runComparison(a: ObtainedModel, b: ObtainedModel, context:
   return result;
 }
 
+type RunnableModel = Exclude<ObtainedModel, { kind: 'activations' }>;
+
+/** The user's own inputs (data.inputs, with data.labels), checked against every ONNX model. */
+async function inputsEvaluation(data: DataSpec, onnxFiles: readonly OnnxModelFile[]): Promise<EvaluationData> {
+  const path = data.inputs!;
+  const entries = await readActivationFile(path, { precision: 'float32' });
+  if (entries.length !== 1) throw new InputError(`${path}: holds ${entries.length} arrays (${entries.map((e) => e.name).join(', ')}); data.inputs takes one array`, path);
+  const array = entries[0].array;
+  let labels: Int32Array | undefined;
+  if (data.labels !== undefined) {
+    const read = await readNpyFile(data.labels);
+    if (read.shape.length !== 1 || !Array.from(read.data).every((v) => Number.isInteger(v) && v >= 0)) {
+      throw new InputError(`${data.labels}: labels must be one non-negative integer class per example (shape [examples]); got shape [${read.shape.join(', ')}], ${read.dtype}`, data.labels);
+    }
+    labels = Int32Array.from(read.data);
+  }
+  const limit = data.evaluationExamples;
+  const evaluation = onnxInputsEvaluation(array, path, onnxFiles, { labels });
+  const count = limit === undefined ? evaluation.count : Math.min(limit, evaluation.count);
+  const classes = labels ? Math.max(0, ...labels) + 1 : 0;
+  return { ...evaluation, count, classNames: labels ? Array.from({ length: classes }, (_, k) => String(k)) : undefined };
+}
+
+/** An ONNX model's selection: blocks, all, a glob / regex, or a pattern 'op:Relu,Add'. */
+function onnxSelection(selection: LayerSelection) {
+  return typeof selection === 'string' ? selection : parseOnnxLayerSelection(selection.pattern);
+}
+
 async function compareLayerModels(
-  a: Extract<ObtainedModel, { kind: 'layers' }>,
-  b: Extract<ObtainedModel, { kind: 'layers' }>,
+  a: RunnableModel,
+  b: RunnableModel,
   settings: CkaSettings,
   selectionA: LayerSelection,
   selectionB: LayerSelection,
@@ -85,17 +125,35 @@ async function compareLayerModels(
   save: (state: CompareState) => Promise<void>,
 ): Promise<ComparisonResult> {
   const { spec } = context;
-  const dataset = await context.dataset();
-  const evaluation = testSetEvaluation(dataset, context.data.evaluationExamples);
-  // A saved model may want its images prepared otherwise than RepSim's models (its entry's "normalize").
-  const inputsFor = (model: typeof a) => (model.normalize && model.normalize !== 'dataset' ? testSetEvaluation(dataset, context.data.evaluationExamples, model.normalize).inputs : undefined);
-  const inputsA = inputsFor(a);
-  const inputsB = b === a ? inputsA : inputsFor(b);
-  const layersA = selectLayers(a.model, selectionA);
-  const layersB = selectLayers(b.model, selectionB);
+  const onnxFiles = [a, b].flatMap((m) => (m.kind === 'onnx' ? [m.file] : []));
+  const userInputs = context.data.inputs !== undefined;
+  const dataset = userInputs ? undefined : await context.dataset();
+  const evaluation = dataset ? testSetEvaluation(dataset, context.data.evaluationExamples) : await inputsEvaluation(context.data, onnxFiles);
+  const compared = async (model: RunnableModel, selection: LayerSelection, id: string): Promise<ComparedModel> => {
+    const label = `model '${id}'`;
+    if (model.kind === 'onnx') {
+      const runtime = currentOnnxRuntime();
+      if (!runtime) throw new InputError(`${model.file.path} (${label}): ONNX models run on ONNX Runtime, which is not running here (see \`repsim backend\`)`, model.file.path);
+      let transform;
+      if (dataset) {
+        checkImageInput(model.file, model.image, dataset.name, evaluation.exampleShape);
+        transform = onnxImageTransform(model.image, dataset.normalization, `${model.file.path} (${label})`);
+      }
+      const exampleShape = dataset ? imageExampleShape(model.image.layout, evaluation.exampleShape) : [...evaluation.exampleShape];
+      const candidates = await layerCandidates(runtime, model.file, { exampleShape });
+      return onnxComparedModel(model.file, selectOnnxLayers(model.file.path, candidates, onnxSelection(selection)), { label, transform });
+    }
+    // A saved model may want its images prepared otherwise than RepSim's models (its entry's "normalize").
+    const inputs = dataset && model.normalize && model.normalize !== 'dataset' ? testSetEvaluation(dataset, context.data.evaluationExamples, model.normalize).inputs : undefined;
+    return { model: model.model, layers: selectLayers(model.model, selection), label, inputs };
+  };
+  const comparedA = await compared(a, selectionA, spec.a);
+  const comparedB = b === a && selectionA === selectionB ? comparedA : await compared(b, selectionB, spec.b);
+  const layersA = [...comparedA.layers];
+  const layersB = [...comparedB.layers];
   const comparison: ModelComparison = await compareModels(
-    { model: a.model, layers: layersA, label: `model '${spec.a}'`, inputs: inputsA },
-    { model: b.model, layers: layersB, label: `model '${spec.b}'`, inputs: inputsB },
+    comparedA,
+    comparedB,
     evaluation,
     {
       kernel: kernelOf(settings),
@@ -120,7 +178,7 @@ async function compareLayerModels(
       await context.onPartial({ layersA: result!.layersA, layersB: result!.layersB, matrix: result!.matrix, stderr: result!.stderr, batchesDone: progress.step, totalBatches: progress.total });
     },
   );
-  const agreement = comparison.agreement!;
+  const agreement = comparison.agreement;
   return {
     name: context.name,
     a: spec.a,
@@ -134,10 +192,10 @@ async function compareLayerModels(
     stderrMethod: comparison.cka.stderrMethod,
     batches: comparison.cka.batches,
     examples: comparison.cka.examples,
-    accuracy: { a: agreement.accuracyA, b: agreement.accuracyB },
+    accuracy: { a: agreement?.accuracyA ?? null, b: agreement?.accuracyB ?? null },
     firstPc: comparison.firstPc,
     firstPcMethod: comparison.firstPc ? comparison.firstPcMethod : undefined,
-    agreement: spec.agreement === false ? undefined : { agreement: agreement.agreement, perClass: agreement.perClass },
+    agreement: spec.agreement === false || !agreement ? undefined : { agreement: agreement.agreement, perClass: agreement.perClass },
     subspaceMatch: comparison.subspaceMatch?.map((pair) => ({ layerA: pair.layerA, layerB: pair.layerB, results: pair.results.map(({ epsilon, similarity, a: x, b: y, simpleMatchSizes }) => ({ epsilon, similarity, a: x, b: y, simpleMatchSizes })) })),
     warnings: [...comparison.cka.warnings],
   };
@@ -165,6 +223,7 @@ async function compareActivations(
   const { spec } = context;
   const a = selectArrays(layersA, selectionA, spec.a);
   const b = spec.a === spec.b && selectionA === selectionB ? a : selectArrays(layersB, selectionB, spec.b);
+  assertSameExamples(a, b, { a: `model '${spec.a}'`, b: `model '${spec.b}'` }); // named as in the experiment file
   const examples = a[0].shape[0];
   const started = performance.now();
   const result = await ckaMatrix(a, b, {

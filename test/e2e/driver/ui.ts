@@ -3,7 +3,7 @@
  * "RepSim: Compare Models" from the palette, pick the experiment, watch the panel open beside
  * the editor and its heatmap fill in until the run is done (screenshot), then start a second
  * run and cancel it from its panel; reload the window (panels restored); compare two activation
- * files picked by hand.
+ * files picked by hand, and two .onnx models (PyTorch exports) picked by hand.
  * usage: node --import tsx test/e2e/driver/ui.ts <code-server url> <workspace> <screenshot.png>
  */
 import { spawnSync } from 'node:child_process';
@@ -215,6 +215,29 @@ async function main(): Promise<number> {
       assert(/"estimator": "debiased"/.test(readFileSync(file, 'utf8')), 'the picked estimator is not in the ad-hoc file');
     });
 
+
+    await results.check('"Compare two models…": two .onnx files (PyTorch exports) → Fashion-MNIST subset → the heatmap, run to Done', async () => {
+      await page.locator('.tab', { hasText: 'quickstart-e2e.repsim.json' }).first().click();
+      await runCommand(page, 'RepSim: Compare Models');
+      await pickItem(page, 'Compare two models');
+      await pickItem(page, 'torch_seed4.onnx');
+      await pickItem(page, 'torch_seed5.onnx');
+      await pickItem(page, 'Linear CKA');
+      await pickItem(page, 'Fashion-MNIST subset');
+      const onnx = await findPanel(page, 'torch_seed4-vs-torch_seed5');
+      await until('the ONNX run to finish', 180_000, async () => ['Done', 'Failed'].includes(await runStatus(onnx)));
+      const error = await onnx.locator('repsim-run-header .error').first().textContent({ timeout: 1000 }).catch(() => null);
+      assert((await runStatus(onnx)) === 'Done', `the ONNX run failed${error ? `: ${error}` : ''}`);
+      await onnx.locator('repsim-heatmap canvas').first().waitFor({ state: 'visible', timeout: 20_000 });
+      const colours = await until('ONNX heatmap cells', 20_000, async () => {
+        const n = await heatmapColours(onnx);
+        return n > 4 && n;
+      });
+      say(`ONNX heatmap: ${colours} distinct colours`);
+      await screenshot(page, shot.replace(/\.png$/, '-onnx.png'));
+      const file = join(workspace, '.repsim', 'adhoc', 'torch_seed4-vs-torch_seed5.repsim.json');
+      assert(/"onnx": "\.\.\/\.\.\/pytorch\/torch_seed4\.onnx"/.test(readFileSync(file, 'utf8')), 'the ad-hoc file does not name the .onnx model');
+    });
   });
   console.log(`ui: ${results.passed} passed, ${results.failed} failed`);
   return results.failed ? 1 : 0;
