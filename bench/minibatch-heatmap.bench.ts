@@ -3,14 +3,21 @@
  * activation files, timed against the vectorized NumPy float64 reference
  * (bench/reference_minibatch_cka.py) on the same files in the same run.
  *
- *   npm run bench                     40 × 40 layers, 10 batches of 256 (cpu: a reduced problem)
- *   npm run bench -- --quick          a small smoke problem (< 1 minute)
- *   npm run bench -- --backend wasm   one backend only
+ *   npm run bench                         40 × 40 layers, 10 batches of 256 (cpu: a reduced problem)
+ *   npm run bench -- --quick              a small smoke problem (< 1 minute)
+ *   npm run bench -- --backend onnx-cpu   one backend only (onnx-cuda, …, wasm, cpu, …)
+ *
+ * The engines: ONNX Runtime (`OnnxGramEngine`, one child per execution provider: onnx-cuda,
+ * onnx-dml, onnx-coreml, onnx-cpu; onnx-tensorrt with REPSIM_TENSORRT=1; a provider that
+ * cannot run here is reported as skipped, with why), and TensorFlow.js (each backend in-process,
+ * and the single-threaded ones also over a pool of worker threads).
  *
  * The parent process generates the data once (bench/.data/, git-ignored), runs the NumPy
  * reference, and starts one child process per backend and engine: TensorFlow.js picks its
  * backend once per process, and a fresh process gives each run its own peak RSS. Only the
- * compute is timed (files are read first), after an untimed warm-up batch.
+ * compute is timed (files are read first), after an untimed warm-up batch. Each in-process
+ * child also measures its gram rate by width (n = 256, d = 512 … 16,384; ONNX Runtime with 1
+ * thread and with all cores), printed in the summary beside NumPy's.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,8 +26,21 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { BACKEND_CANDIDATES, TFJS_BACKEND_NAMES, initBackend, isTfjsBackendName, type BackendName } from '../src/engine/backend/index.js';
+import {
+  BACKEND_CANDIDATES,
+  ONNX_BACKEND_NAMES,
+  TFJS_BACKEND_NAMES,
+  currentOnnxRuntime,
+  initBackend,
+  isBackendName,
+  isTfjsBackendName,
+  type BackendName,
+  type OnnxBackendName,
+} from '../src/engine/backend/index.js';
 import { readActivationFile } from '../src/engine/io/files.js';
+import { GraphBuilder } from '../src/engine/onnx/graph.js';
+import type { OnnxRuntime } from '../src/engine/onnx/runtime.js';
+import { OnnxGramEngine } from '../src/engine/onnx/similarity/onnxGramEngine.js';
 import {
   ckaMatrix,
   gramFlops,
@@ -49,6 +69,11 @@ const MAX_RETRIES = 2;
 const RETRY_BUDGET_SECONDS = { full: 420, quick: 40 };
 /** The gram whose rate defines each run's limit: n × d times d × n. */
 const RATE_SHAPE: readonly [number, number] = [256, 4096];
+/** The gram rate by width: n × d grams for each d (best of several runs). */
+const WIDTH_RATE_ROWS = 256;
+const WIDTH_RATE_COLS = [512, 2048, 4096, 8192, 16384] as const;
+/** OpenBLAS pins that some environments set (Haswell kernels, a fixed L2 size); NumPy runs without them. */
+const OPENBLAS_PINS = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'] as const;
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
 
@@ -281,6 +306,93 @@ function measureGramRate(rows: number, cols: number, minSeconds = 0.5): RateMeas
   return { shape: [rows, cols], threads: 1, seconds: perGram, flopsPerSecond: (2 * rows * rows * cols) / perGram };
 }
 
+/** The fastest of at least `minRuns` timed calls (and at least `minSeconds` in all), after two untimed ones. */
+async function bestOf(once: () => unknown, minRuns: number, minSeconds: number): Promise<number> {
+  await once();
+  await once();
+  let best = Infinity;
+  let runs = 0;
+  const started = performance.now();
+  while (runs < minRuns || performance.now() - started < minSeconds * 1000) {
+    const t = performance.now();
+    await once();
+    best = Math.min(best, (performance.now() - t) / 1000);
+    runs++;
+  }
+  return best;
+}
+
+const rateOf = (rows: number, cols: number, threads: number, seconds: number): RateMeasure => ({ shape: [rows, cols], threads, seconds, flopsPerSecond: (2 * rows * rows * cols) / seconds });
+
+function randomFloats(count: number, seed = 1): Float32Array {
+  const out = new Float32Array(count);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < count; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    out[i] = (state >>> 0) / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+/** X·Xᵀ on TensorFlow.js (as `measureGramRate`), the best of several runs. */
+async function measureTfjsGramBest(rows: number, cols: number, minRuns: number, minSeconds: number): Promise<RateMeasure> {
+  const x = tf.randomNormal([rows, cols], 0, 1, 'float32') as tf.Tensor2D;
+  const seconds = await bestOf(
+    () => {
+      const gram = tf.tidy(() => tf.matMul(x, tf.transpose(x)));
+      gram.dataSync();
+      gram.dispose();
+    },
+    minRuns,
+    minSeconds,
+  );
+  x.dispose();
+  return rateOf(rows, cols, 1, seconds);
+}
+
+/**
+ * X·Xᵀ on ONNX Runtime: a one-node graph, Gemm(X, X, transB = 1), with the runtime's intra-op
+ * threads; each run wraps the input in a tensor and reads the gram back, as the engine does.
+ * The best of several runs.
+ */
+async function measureOrtGramRate(runtime: OnnxRuntime, rows: number, cols: number, minRuns: number, minSeconds: number): Promise<RateMeasure> {
+  const g = new GraphBuilder('bench_gram');
+  const x = g.input('x', 'float32', [rows, cols]);
+  const gram = g.op('Gemm', [x, x], { transB: 1 });
+  g.output(gram, 'float32', [rows, rows]);
+  const bytes = g.encode();
+  const session = await runtime.session(`bench-gram|${rows}x${cols}`, () => bytes);
+  const data = randomFloats(rows * cols);
+  const seconds = await bestOf(
+    async () => {
+      const out = await session.run({ [x]: runtime.tensor(data, [rows, cols]) });
+      if ((out[gram].data as Float32Array).length !== rows * rows) throw new Error('the gram graph returned a wrong shape');
+    },
+    minRuns,
+    minSeconds,
+  );
+  return rateOf(rows, cols, runtime.report.threads, seconds);
+}
+
+/** One engine's gram rate at each of WIDTH_RATE_COLS (n = WIDTH_RATE_ROWS). */
+interface WidthRates {
+  readonly engine: string;
+  readonly threads: number;
+  readonly rates: readonly RateMeasure[];
+  /** Other processes' CPU use while these were measured, in cores. */
+  readonly backgroundCores: number | null;
+}
+
+async function measureWidthRates(engine: string, threads: number, measure: (cols: number) => Promise<RateMeasure>): Promise<WidthRates> {
+  await waitForQuiet(QUIET_WAIT_SECONDS.rate);
+  const load = new BackgroundLoad();
+  const rates: RateMeasure[] = [];
+  for (const cols of WIDTH_RATE_COLS) rates.push(await measure(cols));
+  return { engine, threads, rates, backgroundCores: load.cores() };
+}
+
 /** The same gram loop in `threads` worker threads at once: the rate the gram worker pool can reach. */
 const CONCURRENT_RATE_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -375,14 +487,137 @@ function wasmHeapBytes(): number | null {
 
 // --- Child process: one backend, one engine ---------------------------------------------------
 
-type EngineKind = 'in-process' | 'workers';
+/** TF.js in this thread, TF.js over worker threads, or ONNX Runtime (`OnnxGramEngine`). */
+type EngineKind = 'in-process' | 'workers' | 'onnx';
+/** What `--backend` takes here: a TF.js backend, or an ONNX Runtime provider (`onnx-cpu`, …). */
+type BenchBackend = BackendName | OnnxBackendName;
 
 interface ChildRequest {
-  readonly backend: BackendName;
+  readonly backend: BenchBackend;
   readonly engine: EngineKind;
   readonly problem: Problem;
   /** Epoch ms after which a disturbed timed section is not run again. */
   readonly retryDeadline: number;
+  /** Fewer repetitions for the gram rates by width. */
+  readonly quick: boolean;
+}
+
+/** Where a timed run's time went, summed over its batches (seconds). */
+interface TimeSplit {
+  /** `engine.grams` calls (both models). */
+  readonly grams: number;
+  /** `engine.batchHsic` calls (absent on the TF.js engines: then inside `outside`). */
+  readonly hsic: number;
+  /** The rest of each batch: batch slicing, HSIC on TF.js, the accumulator (ckaMatrix). */
+  readonly outside: number;
+  /** ONNX Runtime only: wrapping inputs in tensors, and `session.run` (compute, output copies) of the gram and HSIC graphs. */
+  readonly ort: { readonly tensors: number; readonly gramRuns: number; readonly hsicRuns: number } | null;
+}
+
+/** Running totals for a `TimeSplit`. */
+class SplitTimer {
+  grams = 0;
+  hsic = 0;
+  tensors = 0;
+  gramRuns = 0;
+  hsicRuns = 0;
+
+  reset(): void {
+    this.grams = this.hsic = this.tensors = this.gramRuns = this.hsicRuns = 0;
+  }
+
+  split(totalSeconds: number, ort: boolean): TimeSplit {
+    return {
+      grams: this.grams,
+      hsic: this.hsic,
+      outside: totalSeconds - this.grams - this.hsic,
+      ort: ort ? { tensors: this.tensors, gramRuns: this.gramRuns, hsicRuns: this.hsicRuns } : null,
+    };
+  }
+}
+
+/** The engine with its `grams` and `batchHsic` calls timed. */
+function timedEngine(inner: GramEngine, timer: SplitTimer): GramEngine {
+  const batchHsic = inner.batchHsic?.bind(inner);
+  return {
+    description: inner.description,
+    async grams(...args) {
+      const started = performance.now();
+      try {
+        return await inner.grams(...args);
+      } finally {
+        timer.grams += (performance.now() - started) / 1000;
+      }
+    },
+    ...(batchHsic && {
+      async batchHsic(...args: Parameters<typeof batchHsic>) {
+        const started = performance.now();
+        try {
+          return await batchHsic(...args);
+        } finally {
+          timer.hsic += (performance.now() - started) / 1000;
+        }
+      },
+    }),
+    close: () => inner.close(),
+  };
+}
+
+/**
+ * The runtime with its tensor wrapping and its sessions' `run` calls timed (grams vs HSIC by
+ * session key). Wraps whatever `session` / `sessionWith` return (a session, or `{ session, … }`).
+ */
+function timedRuntime(runtime: OnnxRuntime, timer: SplitTimer): OnnxRuntime {
+  type Session = Awaited<ReturnType<OnnxRuntime['session']>>;
+  const wrapped = new WeakMap<Session, Session>();
+  const wrapSession = (session: Session, hsic: boolean): Session => {
+    let proxy = wrapped.get(session);
+    if (!proxy) {
+      proxy = new Proxy(session, {
+        get(s, p) {
+          const value = Reflect.get(s, p, s) as unknown;
+          if (typeof value !== 'function') return value;
+          if (p !== 'run') return value.bind(s);
+          return async (...args: unknown[]) => {
+            const started = performance.now();
+            try {
+              return await (value as (...a: unknown[]) => Promise<unknown>).apply(s, args);
+            } finally {
+              const elapsed = (performance.now() - started) / 1000;
+              if (hsic) timer.hsicRuns += elapsed;
+              else timer.gramRuns += elapsed;
+            }
+          };
+        },
+      });
+      wrapped.set(session, proxy);
+    }
+    return proxy;
+  };
+  const wrapResult = (result: unknown, hsic: boolean): unknown => {
+    const value = result as { run?: unknown; session?: Session };
+    if (typeof value?.run === 'function') return wrapSession(result as Session, hsic);
+    if (value?.session) return { ...value, session: wrapSession(value.session, hsic) };
+    return result;
+  };
+  return new Proxy(runtime, {
+    get(target, property, receiver) {
+      if (property === 'tensor') {
+        return (data: Float32Array, dims: readonly number[]) => {
+          const started = performance.now();
+          const tensor = target.tensor(data, dims);
+          timer.tensors += (performance.now() - started) / 1000;
+          return tensor;
+        };
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if ((property === 'session' || property === 'sessionWith') && typeof value === 'function') {
+        // Called on the target, so that one entry point calling the other is counted once.
+        return async (key: string, ...rest: unknown[]) => wrapResult(await (value as (...a: unknown[]) => Promise<unknown>).apply(target, [key, ...rest]), key.startsWith('hsic'));
+      }
+      return value;
+    },
+  });
 }
 
 /** One timed run of the whole problem, with the gram rates measured just before it. */
@@ -394,12 +629,13 @@ interface Attempt {
   readonly backgroundCores: number | null;
   readonly quietWaitSeconds: number;
   readonly startedBusy: boolean;
+  readonly split: TimeSplit;
   readonly output: CkaMatrixOutput;
 }
 
 interface RepSimResult {
   readonly available: true;
-  readonly backend: BackendName;
+  readonly backend: BenchBackend;
   readonly engine: EngineKind;
   readonly engineDescription: string;
   readonly rate: RateMeasure;
@@ -411,6 +647,8 @@ interface RepSimResult {
   readonly seconds: number;
   /** Each batch's time within `seconds` (the median resists bursts of load from other processes). */
   readonly batchSeconds: readonly number[];
+  /** Where the kept attempt's time went. */
+  readonly split: TimeSplit;
   readonly backgroundCores: number | null;
   /** Seconds spent waiting for a quiet machine, and whether a wait gave up. */
   readonly quietWaitSeconds: number;
@@ -425,9 +663,11 @@ interface RepSimResult {
   readonly tfPeakBytes: number;
   readonly tfAfter: { readonly numTensors: number; readonly numBytes: number };
   readonly wasmHeapBytes: number | null;
+  /** This engine's gram rate by width (in-process engines; none for the slow cpu backend). */
+  readonly widthRates: readonly WidthRates[];
 }
 
-type ChildResult = RepSimResult | { readonly available: false; readonly backend: BackendName; readonly reason: string };
+type ChildResult = RepSimResult | { readonly available: false; readonly backend: BenchBackend; readonly reason: string };
 
 async function runChild(request: ChildRequest): Promise<ChildResult> {
   const { backend, engine: engineKind, problem } = request;
@@ -436,10 +676,18 @@ async function runChild(request: ChildRequest): Promise<ChildResult> {
   } catch (error) {
     return { available: false, backend, reason: (error as Error).message };
   }
+  const runtime = engineKind === 'onnx' ? currentOnnxRuntime() : null;
+  if (engineKind === 'onnx' && !runtime) return { available: false, backend, reason: 'ONNX Runtime did not start' };
+  const rateRepeats = request.quick ? { runs: 3, seconds: 0.1 } : { runs: 10, seconds: 0.3 };
   const manifest = readManifest(problem.dataDir);
   if (!manifest) throw new Error(`no data in ${problem.dataDir}`);
   const widest = Math.max(...[...problem.layersA.map((i) => manifest.a[i]), ...problem.layersB.map((i) => manifest.b[i])].map((e) => e.shape.slice(1).reduce((a, b) => a * b, 1)));
-  const rateWidest = engineKind === 'in-process' && widest !== RATE_SHAPE[1] ? measureGramRate(problem.batchSize, widest) : null;
+  const rateWidest =
+    widest === RATE_SHAPE[1] || engineKind === 'workers'
+      ? null
+      : runtime
+        ? await measureOrtGramRate(runtime, problem.batchSize, widest, rateRepeats.runs, rateRepeats.seconds)
+        : measureGramRate(problem.batchSize, widest);
 
   let started = performance.now();
   const examples = problem.batchSize * problem.batches;
@@ -448,7 +696,15 @@ async function runChild(request: ChildRequest): Promise<ChildResult> {
   const loadSeconds = (performance.now() - started) / 1000;
 
   started = performance.now();
-  const engine: GramEngine = engineKind === 'workers' ? await WorkerPoolGramEngine.start(backend, WORKER_THREADS) : new InProcessGramEngine();
+  const timer = new SplitTimer();
+  const engine: GramEngine = timedEngine(
+    runtime
+      ? new OnnxGramEngine(timedRuntime(runtime, timer))
+      : engineKind === 'workers'
+        ? await WorkerPoolGramEngine.start(backend as BackendName, WORKER_THREADS)
+        : new InProcessGramEngine(),
+    timer,
+  );
   const engineStartSeconds = (performance.now() - started) / 1000;
   const options = { kernel: LINEAR, estimator: 'minibatch' as const, batchSize: problem.batchSize, passes: 1, seed: 0, engine };
   try {
@@ -467,10 +723,11 @@ async function runChild(request: ChildRequest): Promise<ChildResult> {
     const attempts: Attempt[] = [];
     for (;;) {
       const waits = [await waitForQuiet(QUIET_WAIT_SECONDS.rate)];
-      const rate = measureGramRate(...RATE_SHAPE);
+      const rate = runtime ? await measureOrtGramRate(runtime, ...RATE_SHAPE, rateRepeats.runs, rateRepeats.seconds) : measureGramRate(...RATE_SHAPE);
       const rateThreads =
-        engineKind === 'workers' ? await measureConcurrentGramRate(backend, WORKER_THREADS, ...RATE_SHAPE, Math.max(2, Math.ceil(0.75 / rate.seconds))) : null;
+        engineKind === 'workers' ? await measureConcurrentGramRate(backend as BackendName, WORKER_THREADS, ...RATE_SHAPE, Math.max(2, Math.ceil(0.75 / rate.seconds))) : null;
       waits.push(await waitForQuiet(QUIET_WAIT_SECONDS.timed));
+      timer.reset();
       const load = new BackgroundLoad();
       const batchSeconds: number[] = [];
       started = performance.now();
@@ -490,6 +747,7 @@ async function runChild(request: ChildRequest): Promise<ChildResult> {
         seconds,
         batchSeconds,
         backgroundCores: load.cores(),
+        split: timer.split(seconds, runtime !== null),
         quietWaitSeconds: waits.reduce((sum, w) => sum + w.waitedSeconds, 0),
         startedBusy: waits.some((w) => w.busyCores !== null),
         output,
@@ -500,6 +758,22 @@ async function runChild(request: ChildRequest): Promise<ChildResult> {
     }
     const kept = attempts.reduce((best, a) => ((a.backgroundCores ?? 0) < (best.backgroundCores ?? 0) ? a : best));
     const memory = tf.memory();
+    const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+
+    // The gram rate by width, per engine (after the timed run: it changes nothing there).
+    const widthRates: WidthRates[] = [];
+    const measureWidths = (label: string, threads: number, measure: (cols: number) => Promise<RateMeasure>) =>
+      measureWidthRates(label, threads, measure).then((rates) => void widthRates.push(rates));
+    if (runtime) {
+      const single = runtime.withThreads(1);
+      await measureWidths(`ONNX Runtime ${runtime.provider}`, 1, (cols) => measureOrtGramRate(single, WIDTH_RATE_ROWS, cols, rateRepeats.runs, rateRepeats.seconds));
+      await single.close();
+      if (runtime.report.threads > 1) {
+        await measureWidths(`ONNX Runtime ${runtime.provider}`, runtime.report.threads, (cols) => measureOrtGramRate(runtime, WIDTH_RATE_ROWS, cols, rateRepeats.runs, rateRepeats.seconds));
+      }
+    } else if (engineKind === 'in-process' && backend !== 'cpu') {
+      await measureWidths(`TF.js ${backend}`, 1, (cols) => measureTfjsGramBest(WIDTH_RATE_ROWS, cols, rateRepeats.runs, rateRepeats.seconds));
+    }
     return {
       available: true,
       backend,
@@ -513,6 +787,7 @@ async function runChild(request: ChildRequest): Promise<ChildResult> {
       warmupSeconds,
       seconds: kept.seconds,
       batchSeconds: kept.batchSeconds,
+      split: kept.split,
       backgroundCores: kept.backgroundCores,
       quietWaitSeconds: kept.quietWaitSeconds,
       startedBusy: kept.startedBusy,
@@ -520,10 +795,11 @@ async function runChild(request: ChildRequest): Promise<ChildResult> {
       layersA: kept.output.layersA,
       layersB: kept.output.layersB,
       matrix: kept.output.matrix,
-      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      peakRssBytes,
       tfPeakBytes: profile.peakBytes,
       tfAfter: { numTensors: memory.numTensors, numBytes: memory.numBytes },
       wasmHeapBytes: wasmHeapBytes(),
+      widthRates,
     };
   } finally {
     await engine.close();
@@ -577,8 +853,21 @@ interface NumpyResult {
   readonly blas_threads_env: Record<string, string>;
 }
 
-function runPython(args: readonly string[]): unknown {
-  const result = spawnSync(PYTHON, [REFERENCE_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * MIB });
+/** This process's environment without the OpenBLAS pins, for the timed NumPy commands only. */
+function unpinnedEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of OPENBLAS_PINS) delete env[key];
+  return env;
+}
+
+/** The pins this process has (and NumPy's commands run without), e.g. 'OPENBLAS_CORETYPE=Haswell'; 'none'. */
+function describePins(): string {
+  const set = OPENBLAS_PINS.filter((key) => process.env[key] !== undefined).map((key) => `${key}=${process.env[key]}`);
+  return set.length ? `${set.join(', ')} removed` : 'none set';
+}
+
+function runPython(args: readonly string[], env?: NodeJS.ProcessEnv): unknown {
+  const result = spawnSync(PYTHON, [REFERENCE_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * MIB, env });
   if (result.error) throw new Error(`could not run ${PYTHON}: ${result.error.message}`);
   if (result.status !== 0) throw new Error(`${PYTHON} ${REFERENCE_SCRIPT} ${args[0]} exited with code ${result.status}`);
   const lines = result.stdout.trim().split('\n');
@@ -596,7 +885,44 @@ function runNumpy(problem: Problem, retryDeadline: number): NumpyResult {
     '--layers-b', problem.layersB.join(','),
     '--batch-size', String(problem.batchSize),
     '--batches', String(problem.batches),
-  ]) as NumpyResult;
+  ], unpinnedEnv()) as NumpyResult;
+}
+
+/**
+ * NumPy float64 x·xᵀ (OpenBLAS syrk: half the multiply-adds, counted as 2·n²·d like the rest) at
+ * each width, best of several runs, with the OpenBLAS pins unset as for the timed reference; the
+ * script measures other processes' CPU use itself (this process cannot see its child's).
+ */
+const NUMPY_WIDTH_RATES = `
+import json, os, resource, sys, time
+import numpy as np
+rows, widths, min_runs, min_seconds = json.loads(sys.argv[1])
+def busy():
+    f = [int(v) for v in open('/proc/stat').readline().split()[1:9]]
+    return (sum(f) - f[3] - f[4]) / os.sysconf('SC_CLK_TCK')
+def own():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+threads = int(os.environ.get('OPENBLAS_NUM_THREADS') or os.environ.get('OMP_NUM_THREADS') or os.cpu_count())
+busy0, own0, wall0 = busy(), own(), time.perf_counter()
+rates = []
+for d in widths:
+    x = np.random.default_rng(0).standard_normal((rows, d))
+    x @ x.T; x @ x.T
+    best, runs, started = float('inf'), 0, time.perf_counter()
+    while runs < min_runs or time.perf_counter() - started < min_seconds:
+        t = time.perf_counter(); x @ x.T; best = min(best, time.perf_counter() - t); runs += 1
+    rates.append({'shape': [rows, d], 'threads': threads, 'seconds': best, 'flopsPerSecond': 2 * rows * rows * d / best})
+wall = time.perf_counter() - wall0
+print(json.dumps({'rates': rates, 'background_cores': max(0.0, busy() - busy0 - (own() - own0)) / wall}))
+`;
+
+function numpyWidthRates(quick: boolean): WidthRates | string {
+  const args = JSON.stringify([WIDTH_RATE_ROWS, WIDTH_RATE_COLS, quick ? 3 : 10, quick ? 0.1 : 0.3]);
+  const result = spawnSync(PYTHON, ['-c', NUMPY_WIDTH_RATES, args], { encoding: 'utf8', env: unpinnedEnv() });
+  if (result.status !== 0) return `${PYTHON} failed: ${(result.stderr || result.error?.message || '').trim().split('\n').pop()}`;
+  const parsed = JSON.parse(result.stdout.trim().split('\n').pop()!) as { rates: RateMeasure[]; background_cores: number };
+  return { engine: 'NumPy float64', threads: parsed.rates[0]?.threads ?? 0, rates: parsed.rates, backgroundCores: parsed.background_cores };
 }
 
 // --- Report -----------------------------------------------------------------------------------
@@ -681,6 +1007,7 @@ function describeRun(run: RunReport): string[] {
     `  NumPy   ${seconds(numpy.seconds).padStart(8)}   limit ${seconds(numpyLimit)} = ${gflop(flops.total)} / ${gflops(numpy.rate.flops_per_s)} (float64, ${numpy.cpu_count} BLAS threads)` +
       `   [cast+centre ${seconds(b.cast_center_s)}, grams ${seconds(b.gram_s)}, U-centre ${seconds(b.u_center_s)}, HSIC ${seconds(b.hsic_s)}]`,
     `  batches RepSim ${describeBatches(repsim.batchSeconds)}; NumPy ${describeBatches(numpy.breakdown.batch_s)}`,
+    `  RepSim per batch (mean of ${repsim.batchSeconds.length}): ${describeSplit(repsim.split, repsim.batchSeconds.length)}`,
     `  ratio RepSim/NumPy ${run.ratio.toFixed(2)}   (best batch ${run.bestBatchRatio.toFixed(2)}; ratio of the limits ${run.limitRatio.toFixed(2)};` +
       ` RepSim at ${((100 * repsimLimit) / repsim.seconds).toFixed(0)}% of its matmul rate, NumPy at ${((100 * numpyLimit) / numpy.seconds).toFixed(0)}%)`,
     `  max |CKA_repsim − CKA_numpy| = ${run.maxAbsDiff.toExponential(2)} over ${cells.length} cells ${ok ? '≤' : '>'} ${TOLERANCE} ${ok ? 'ok' : 'FAILED'}` +
@@ -693,6 +1020,18 @@ function describeRun(run: RunReport): string[] {
       (contended(run) ? '   CONTENDED: these times are not representative' : ''),
     `  timed attempts (kept: the least disturbed): RepSim ${describeAttempts(repsim.attempts.map((a) => [a.seconds, a.backgroundCores]))}; NumPy ${describeAttempts(numpy.attempts.map((a) => [a.seconds, a.background_cores]))}`,
   ];
+}
+
+const ms = (value: number): string => `${(value * 1000).toFixed(value < 0.01 ? 2 : value < 1 ? 1 : 0)} ms`;
+
+function describeSplit(split: TimeSplit, batches: number): string {
+  const per = (value: number) => ms(value / batches);
+  const ort = split.ort;
+  const grams = ort
+    ? `grams ${per(split.grams)} (session runs ${per(ort.gramRuns)}, input tensors ${per(ort.tensors)}, JS outputs ${per(split.grams - ort.gramRuns - ort.tensors)})`
+    : `grams ${per(split.grams)}`;
+  const hsic = ort ? `, HSIC ${per(split.hsic)} (session run ${per(ort.hsicRuns)}, JS stacking and float64 sums ${per(split.hsic - ort.hsicRuns)})` : '';
+  return `${grams}${hsic}, outside the engine ${per(split.outside)} (batch slicing, ${ort ? '' : 'HSIC, '}accumulator)`;
 }
 
 function describeAttempts(attempts: readonly (readonly [number, number | null])[]): string {
@@ -708,12 +1047,31 @@ function contended(run: RunReport): boolean {
   return [run.repsim.backgroundCores, run.numpy.background_cores].some((load) => load !== null && load > CONTENDED_CORES);
 }
 
+/** Gram rate by width, GFLOP/s per engine: one row per engine and thread count. */
+function widthRateTable(rows: readonly WidthRates[]): string[] {
+  const header = ['engine', ...WIDTH_RATE_COLS.map((d) => `d=${d}`), 'other processes', ''];
+  const cells = rows.map((row) => [
+    `${row.engine}, ${row.threads} thread${row.threads > 1 ? 's' : ''}`,
+    ...WIDTH_RATE_COLS.map((d) => {
+      const rate = row.rates.find((r) => r.shape[1] === d);
+      return rate ? (rate.flopsPerSecond / 1e9).toFixed(1) : '';
+    }),
+    cores(row.backgroundCores),
+    row.backgroundCores !== null && row.backgroundCores > CONTENDED_CORES ? 'CONTENDED' : '',
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c].length)));
+  return [
+    `gram rate by width, GFLOP/s (2·n²·d per n×d gram, n = ${WIDTH_RATE_ROWS}; best of several runs; NumPy with the OpenBLAS pins unset):`,
+    ...[header, ...cells].map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')),
+  ];
+}
+
 function summaryTable(runs: readonly RunReport[]): string[] {
   const header = ['run', 'problem', 'RepSim', 'limit', 'NumPy', 'limit', 'ratio', 'best-batch ratio', 'limit ratio', 'max|ΔCKA|', ''];
   const rows = runs.map((run) => {
     const rate = run.repsim.rateThreads ?? run.repsim.rate;
     return [
-      `${run.repsim.backend} ${run.repsim.engine === 'workers' ? `${WORKER_THREADS} workers` : 'in-process'}`,
+      runLabel(run.repsim),
       run.problem.label,
       seconds(run.repsim.seconds),
       seconds(run.flops.total / rate.flopsPerSecond),
@@ -734,22 +1092,39 @@ function summaryTable(runs: readonly RunReport[]): string[] {
 
 interface Options {
   readonly quick: boolean;
-  readonly backends: readonly BackendName[];
+  readonly backends: readonly BenchBackend[];
+}
+
+/** Every engine by default: ONNX Runtime's providers (TensorRT only with REPSIM_TENSORRT=1: it builds engines for minutes), then TF.js's backends. */
+function defaultBackends(): BenchBackend[] {
+  const onnx = ONNX_BACKEND_NAMES.filter((name) => name !== 'onnx-tensorrt' || process.env.REPSIM_TENSORRT === '1');
+  return [...onnx, ...TFJS_BACKEND_NAMES];
 }
 
 function parseOptions(argv: readonly string[]): Options {
   let quick = false;
-  let backends: BackendName[] = [...TFJS_BACKEND_NAMES];
+  let backends: BenchBackend[] = defaultBackends();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') quick = true;
     else if (arg === '--backend') {
       const name = argv[++i] ?? '';
-      if (!isTfjsBackendName(name)) throw new Error(`--backend ${name}: expected one of ${TFJS_BACKEND_NAMES.join(', ')}`);
+      if (!isBackendName(name)) throw new Error(`--backend ${name}: expected one of ${[...ONNX_BACKEND_NAMES, ...TFJS_BACKEND_NAMES].join(', ')}`);
       backends = [name];
     } else throw new Error(`unknown argument '${arg}' (expected --quick, --backend NAME)`);
   }
   return { quick, backends };
+}
+
+function enginesFor(backend: BenchBackend): EngineKind[] {
+  if (!isTfjsBackendName(backend)) return ['onnx'];
+  return backend === 'wasm' || backend === 'cpu' ? ['in-process', 'workers'] : ['in-process'];
+}
+
+/** 'onnx-cpu, 2 threads', 'wasm in-process', 'wasm 2 workers'. */
+function runLabel(result: RepSimResult): string {
+  if (result.engine === 'onnx') return `${result.backend}, ${result.rate.threads} thread${result.rate.threads > 1 ? 's' : ''}`;
+  return `${result.backend} ${result.engine === 'workers' ? `${WORKER_THREADS} workers` : 'in-process'}`;
 }
 
 function machineLine(): string {
@@ -778,12 +1153,11 @@ async function main(): Promise<number> {
   const failures: string[] = [];
   for (const backend of options.backends) {
     const problem = backend === 'cpu' ? mode.cpuProblem : mode.problem;
-    const engines: EngineKind[] = backend === 'wasm' || backend === 'cpu' ? ['in-process', 'workers'] : ['in-process'];
-    for (const engine of engines) {
+    for (const engine of enginesFor(backend)) {
       log(`\n… ${backend} ${engine}, problem ${problem.label}`);
       let result: ChildResult;
       try {
-        result = await spawnChild({ backend, engine, problem, retryDeadline });
+        result = await spawnChild({ backend, engine, problem, retryDeadline, quick: options.quick });
       } catch (error) {
         failures.push((error as Error).message);
         log(`  FAILED: ${(error as Error).message}`);
@@ -796,7 +1170,7 @@ async function main(): Promise<number> {
       }
       let numpy = numpyByProblem.get(problem);
       if (!numpy) {
-        log(`… NumPy float64 reference, problem ${problem.label}`);
+        log(`… NumPy float64 reference, problem ${problem.label} (OpenBLAS pins: ${describePins()})`);
         numpy = runNumpy(problem, retryDeadline);
         numpyByProblem.set(problem, numpy);
       }
@@ -832,11 +1206,20 @@ async function main(): Promise<number> {
         ` ${shape(numpy.rate.shape)} ${gflops(numpy.rate.flops_per_s)}, ${shape(numpy.rate_widest.shape)} ${gflops(numpy.rate_widest.flops_per_s)}`,
     );
   }
+  const threadsOf = (rate: RateMeasure) => `${rate.threads} thread${rate.threads > 1 ? 's' : ''}`;
   for (const { repsim } of runs) {
-    const parts = [`${shape(repsim.rate.shape)} ${gflops(repsim.rate.flopsPerSecond)} (1 thread)`];
-    if (repsim.rateWidest) parts.push(`${shape(repsim.rateWidest.shape)} ${gflops(repsim.rateWidest.flopsPerSecond)} (1 thread)`);
+    const parts = [`${shape(repsim.rate.shape)} ${gflops(repsim.rate.flopsPerSecond)} (${threadsOf(repsim.rate)})`];
+    if (repsim.rateWidest) parts.push(`${shape(repsim.rateWidest.shape)} ${gflops(repsim.rateWidest.flopsPerSecond)} (${threadsOf(repsim.rateWidest)})`);
     if (repsim.rateThreads) parts.push(`${shape(repsim.rateThreads.shape)} ${gflops(repsim.rateThreads.flopsPerSecond)} (${repsim.rateThreads.threads} threads at once)`);
     log(`  ${repsim.backend} float32, measured by the ${repsim.engine} run: ${parts.join(', ')}`);
+  }
+  const widthRates = runs.flatMap((r) => r.repsim.widthRates);
+  if (widthRates.length) {
+    const numpyRates = numpyWidthRates(options.quick);
+    if (typeof numpyRates === 'string') log(`  NumPy gram rate by width: ${numpyRates}`);
+    else widthRates.push(numpyRates);
+    log('');
+    for (const line of widthRateTable(widthRates)) log(line);
   }
   log('');
   for (const line of summaryTable(runs)) log(line);
