@@ -322,7 +322,7 @@ async function accumulate(a: LayerActivations[], b: LayerActivations[], offset: 
     const ga = await engine.grams(a.map((l) => sliceBatch(l, plan.examples)), LINEAR, 'unbiased');
     const gb = await engine.grams(b.map((l) => sliceBatch(l, plan.examples)), LINEAR, 'unbiased');
     const { start } = plan.examples as { start: number };
-    acc.add(batchHsic(ga, gb, 32, 'unbiased', Int32Array.from({ length: 32 }, (_, r) => Math.floor((offset + start + r) / 32))));
+    acc.add(await batchHsic(ga, gb, 32, 'unbiased', Int32Array.from({ length: 32 }, (_, r) => Math.floor((offset + start + r) / 32))));
   }
   return acc;
 }

@@ -182,7 +182,7 @@ export async function compareModels(
       const resultB = runnerB ? await runnerB.run(b.inputs?.(plan.examples) ?? inputs!, rows, data.exampleShape) : resultA;
       const gramsB = runnerB ? resultB.grams : 'same';
       const groups = Int32Array.from(exampleIndices(plan.examples), (e) => Math.floor(e / batchSize)); // jackknife blocks
-      accumulator.add(hsicEngine ? await hsicEngine.batchHsic(resultA.grams, gramsB, rows, 'unbiased', groups) : batchHsic(resultA.grams, gramsB, rows, 'unbiased', groups), plan.weight);
+      accumulator.add(hsicEngine ? await hsicEngine.batchHsic(resultA.grams, gramsB, rows, 'unbiased', groups) : await batchHsic(resultA.grams, gramsB, rows, 'unbiased', groups), plan.weight);
       pcSums.a.add(resultA.firstPc);
       pcSums.b.add(resultB.firstPc);
       // Each example once, the first time a batch holds it: every used example, whatever the passes.

@@ -206,17 +206,34 @@ export function batchHsicFromRows(
   return finishBatchHsic(cross, selfA, selfB, gramsA, b, n, centering, groups);
 }
 
+/** One chunk of gram rows, stacked: [L, rows, n] per side (`b` null when B is A). */
+export interface HsicRowChunk {
+  readonly start: number;
+  readonly rows: number;
+  readonly a: Float32Array;
+  readonly b: Float32Array | null;
+}
+
+/** A runtime's products for one chunk: cross [rows, LA, LB], squares [LA, rows] (and [LB, rows]). */
+export interface HsicChunkProducts {
+  readonly cross: Float32Array;
+  readonly selfA: Float32Array;
+  readonly selfB?: Float32Array;
+}
+
 /**
- * All-pairs HSIC on TensorFlow.js. `rowGroups` (a group key per row of the batch) adds each
- * group's share for the jackknife.
+ * All-pairs HSIC of a batch, its gram rows in chunks (`hsicChunkRows`, so that full-data grams
+ * never need an n × n transpose at once), each chunk's products from `compute` (one runtime's
+ * implementation); the per-row sums are finished in float64 by `batchHsicFromRows`.
  */
-export function batchHsic(
+export async function batchHsicByChunks(
   gramsA: readonly CenteredGram[],
   gramsB: readonly CenteredGram[] | 'same',
   n: number,
   centering: Centering,
-  rowGroups?: ArrayLike<number>,
-): BatchHsic {
+  rowGroups: ArrayLike<number> | undefined,
+  compute: (chunk: HsicRowChunk) => HsicChunkProducts | Promise<HsicChunkProducts>,
+): Promise<BatchHsic> {
   const same = gramsB === 'same';
   const b = same ? gramsA : gramsB;
   const la = gramsA.length;
@@ -227,25 +244,45 @@ export function batchHsic(
   const chunk = hsicChunkRows(n, la + (same ? 0 : lb));
   for (let start = 0; start < n; start += chunk) {
     const rows = Math.min(chunk, n - start);
-    const a = tf.tensor3d(stackGramRows(gramsA, n, start, rows), [la, rows, n]);
-    const right = same ? a : tf.tensor3d(stackGramRows(b, n, start, rows), [lb, rows, n]);
+    const products = await compute({ start, rows, a: stackGramRows(gramsA, n, start, rows), b: same ? null : stackGramRows(b, n, start, rows) });
+    crossRows.set(products.cross, start * la * lb);
+    placeColumns(selfRowsA, products.selfA, la, n, start, rows);
+    if (!same) placeColumns(selfRowsB, products.selfB!, lb, n, start, rows);
+  }
+  return batchHsicFromRows({ crossRows, selfRowsA, selfRowsB }, gramsA, gramsB, n, centering, rowGroups);
+}
+
+/**
+ * All-pairs HSIC on TensorFlow.js. `rowGroups` (a group key per row of the batch) adds each
+ * group's share for the jackknife.
+ */
+export function batchHsic(
+  gramsA: readonly CenteredGram[],
+  gramsB: readonly CenteredGram[] | 'same',
+  n: number,
+  centering: Centering,
+  rowGroups?: ArrayLike<number>,
+): Promise<BatchHsic> {
+  const la = gramsA.length;
+  const lb = gramsB === 'same' ? la : gramsB.length;
+  return batchHsicByChunks(gramsA, gramsB, n, centering, rowGroups, ({ rows, a: stackA, b: stackB }) => {
+    const a = tf.tensor3d(stackA, [la, rows, n]);
+    const right = stackB ? tf.tensor3d(stackB, [lb, rows, n]) : a;
     try {
       const [products, squaresA, squaresB] = tf.tidy(() => {
         const left = tf.transpose(a, [1, 0, 2]); // [rows, LA, n]
         const r = tf.transpose(right, [1, 2, 0]); // [rows, n, LB]
         const squares = (t: tf.Tensor3D) => tf.sum(tf.square(t), 2); // [L, rows]
-        return [tf.matMul(left, r), squares(a), same ? undefined : squares(right)];
+        return [tf.matMul(left, r), squares(a), stackB ? squares(right) : undefined];
       });
-      crossRows.set(products.dataSync() as Float32Array, start * la * lb);
-      placeColumns(selfRowsA, squaresA.dataSync() as Float32Array, la, n, start, rows);
-      if (squaresB) placeColumns(selfRowsB, squaresB.dataSync() as Float32Array, lb, n, start, rows);
+      const result = { cross: products.dataSync() as Float32Array, selfA: squaresA.dataSync() as Float32Array, selfB: squaresB?.dataSync() as Float32Array | undefined };
       tf.dispose([products, squaresA, squaresB].filter((t): t is tf.Tensor => t !== undefined));
+      return result;
     } finally {
       a.dispose();
       if (right !== a) right.dispose();
     }
-  }
-  return batchHsicFromRows({ crossRows, selfRowsA, selfRowsB }, gramsA, gramsB, n, centering, rowGroups);
+  });
 }
 
 /** Writes a [L, rows] chunk into columns [start, start + rows) of a [L, n] array. */

@@ -119,7 +119,7 @@ export async function ckaMatrix(
       noteDegenerate(degenerate, 'model A', layersA, gramsA);
       if (gramsB !== 'same') noteDegenerate(degenerate, 'model B', layersB, gramsB);
       const groups = minibatch ? rowGroupsOf(plan, batchSize) : undefined;
-      accumulator.add(engine.batchHsic ? await engine.batchHsic(gramsA, gramsB, plan.rows, centering, groups) : batchHsic(gramsA, gramsB, plan.rows, centering, groups), plan.weight);
+      accumulator.add(engine.batchHsic ? await engine.batchHsic(gramsA, gramsB, plan.rows, centering, groups) : await batchHsic(gramsA, gramsB, plan.rows, centering, groups), plan.weight);
       await options.onBatch?.({ pass: plan.pass, batchesDone: accumulator.batches, totalBatches: plans.length, result: current(), state: () => accumulator.toJSON() });
     }
   } finally {

@@ -5,7 +5,7 @@
  * scale factors are finished in float64 here.
  */
 import type * as Ort from 'onnxruntime-node';
-import { batchHsicFromRows, hsicChunkRows, placeColumns, stackGramRows, type BatchHsic } from '../../similarity/batchHsic.js';
+import { batchHsicByChunks, stackGramRows, type BatchHsic } from '../../similarity/batchHsic.js';
 import type { CenteredGram, Centering, LayerBatch } from '../../similarity/centeredGrams.js';
 import { centerGramBiasedInPlace, centerGramUnbiasedInPlace } from '../../similarity/centering.js';
 import { rbfGramInPlace } from '../../similarity/gram.js';
@@ -154,25 +154,16 @@ export class OnnxGramEngine implements GramEngine {
    */
   async batchHsic(gramsA: readonly CenteredGram[], gramsB: readonly CenteredGram[] | 'same', n: number, centering: Centering, rowGroups?: ArrayLike<number>): Promise<BatchHsic> {
     const same = gramsB === 'same';
-    const b = same ? gramsA : gramsB;
     const la = gramsA.length;
-    const lb = b.length;
-    const crossRows = new Float32Array(n * la * lb);
-    const selfRowsA = new Float32Array(la * n);
-    const selfRowsB = same ? selfRowsA : new Float32Array(lb * n);
-    const chunk = hsicChunkRows(n, la + (same ? 0 : lb));
-    for (let start = 0; start < n; start += chunk) {
-      const rows = Math.min(chunk, n - start);
+    const lb = same ? la : gramsB.length;
+    return batchHsicByChunks(gramsA, gramsB, n, centering, rowGroups, async ({ rows, a, b }) => {
       const key = `hsic|n=${n}|rows=${rows}|${la}x${lb}|${same}`;
       const session = await this.runtime.session(key, () => buildHsicGraph(n, la, lb, same, rows));
-      const feeds: Record<string, Ort.Tensor> = { [HSIC_INPUT_A]: this.runtime.tensor(stackGramRows(gramsA, n, start, rows), [la, rows, n]) };
-      if (!same) feeds[HSIC_INPUT_B] = this.runtime.tensor(stackGramRows(b, n, start, rows), [lb, rows, n]);
+      const feeds: Record<string, Ort.Tensor> = { [HSIC_INPUT_A]: this.runtime.tensor(a, [la, rows, n]) };
+      if (b) feeds[HSIC_INPUT_B] = this.runtime.tensor(b, [lb, rows, n]);
       const out = await session.run(feeds);
-      crossRows.set(out[HSIC_CROSS_ROWS].data as Float32Array, start * la * lb);
-      placeColumns(selfRowsA, out[HSIC_SELF_A_ROWS].data as Float32Array, la, n, start, rows);
-      if (!same) placeColumns(selfRowsB, out[HSIC_SELF_B_ROWS].data as Float32Array, lb, n, start, rows);
-    }
-    return batchHsicFromRows({ crossRows, selfRowsA, selfRowsB }, gramsA, gramsB, n, centering, rowGroups);
+      return { cross: out[HSIC_CROSS_ROWS].data as Float32Array, selfA: out[HSIC_SELF_A_ROWS].data as Float32Array, selfB: same ? undefined : (out[HSIC_SELF_B_ROWS].data as Float32Array) };
+    });
   }
 
   async close(): Promise<void> {}
