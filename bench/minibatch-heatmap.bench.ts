@@ -51,6 +51,7 @@ import {
   type GramEngine,
   type LayerActivations,
 } from '../src/engine/similarity/index.js';
+import { BackgroundLoad, cpuModel, formatCores, isContended, leastDisturbed, reportFailures, runMain, shouldRetry, waitForQuiet } from './harness.js';
 
 const BENCH_DIR = __dirname;
 const DATA_ROOT = join(BENCH_DIR, '.data');
@@ -386,7 +387,7 @@ interface WidthRates {
 }
 
 async function measureWidthRates(engine: string, threads: number, measure: (cols: number) => Promise<RateMeasure>): Promise<WidthRates> {
-  await waitForQuiet(QUIET_WAIT_SECONDS.rate);
+  await waitForQuiet(QUIET_WAIT_SECONDS.rate, QUIET_CORES);
   const load = new BackgroundLoad();
   const rates: RateMeasure[] = [];
   for (const cols of WIDTH_RATE_COLS) rates.push(await measure(cols));
@@ -434,49 +435,6 @@ async function measureConcurrentGramRate(backend: BackendName, threads: number, 
     return { shape: [rows, cols], threads, seconds: slowest / reps, flopsPerSecond: (threads * reps * 2 * rows * rows * cols) / slowest };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
-  }
-}
-
-/** CPU time other processes used while a section ran (Linux /proc/stat), in cores. */
-class BackgroundLoad {
-  private readonly busyAtStart = busySeconds();
-  private readonly ownAtStart = process.cpuUsage();
-  private readonly startedAt = performance.now();
-
-  cores(): number | null {
-    const busy = busySeconds();
-    if (busy === null || this.busyAtStart === null) return null;
-    const own = process.cpuUsage(this.ownAtStart);
-    const wall = (performance.now() - this.startedAt) / 1000;
-    return Math.max(0, busy - this.busyAtStart - (own.user + own.system) / 1e6) / wall;
-  }
-}
-
-/**
- * The machine is shared: waits until other processes use under QUIET_CORES over a 1 s sample
- * (at most `maxSeconds`), so that a measurement starts on idle cores. Returns the seconds
- * waited, and the other processes' load when it gave up waiting (else null).
- */
-async function waitForQuiet(maxSeconds: number): Promise<{ waitedSeconds: number; busyCores: number | null }> {
-  const started = performance.now();
-  for (;;) {
-    const sample = new BackgroundLoad();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const busy = sample.cores();
-    const waitedSeconds = (performance.now() - started) / 1000;
-    if (busy === null || busy < QUIET_CORES) return { waitedSeconds, busyCores: null };
-    if (waitedSeconds >= maxSeconds) return { waitedSeconds, busyCores: busy };
-  }
-}
-
-function busySeconds(): number | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
-    const ticksPerSecond = 100; // USER_HZ on Linux
-    return (fields.slice(0, 8).reduce((a, b) => a + b, 0) - idle) / ticksPerSecond;
-  } catch {
-    return null;
   }
 }
 
@@ -722,11 +680,11 @@ async function runChild(request: ChildRequest): Promise<ChildResult> {
     // last and the retry deadline allows; the least disturbed attempt is kept.
     const attempts: Attempt[] = [];
     for (;;) {
-      const waits = [await waitForQuiet(QUIET_WAIT_SECONDS.rate)];
+      const waits = [await waitForQuiet(QUIET_WAIT_SECONDS.rate, QUIET_CORES)];
       const rate = runtime ? await measureOrtGramRate(runtime, ...RATE_SHAPE, rateRepeats.runs, rateRepeats.seconds) : measureGramRate(...RATE_SHAPE);
       const rateThreads =
         engineKind === 'workers' ? await measureConcurrentGramRate(backend as BackendName, WORKER_THREADS, ...RATE_SHAPE, Math.max(2, Math.ceil(0.75 / rate.seconds))) : null;
-      waits.push(await waitForQuiet(QUIET_WAIT_SECONDS.timed));
+      waits.push(await waitForQuiet(QUIET_WAIT_SECONDS.timed, QUIET_CORES));
       timer.reset();
       const load = new BackgroundLoad();
       const batchSeconds: number[] = [];
@@ -753,10 +711,9 @@ async function runChild(request: ChildRequest): Promise<ChildResult> {
         output,
       };
       attempts.push(attempt);
-      const disturbed = attempt.backgroundCores !== null && attempt.backgroundCores > CONTENDED_CORES;
-      if (!disturbed || attempts.length > MAX_RETRIES || Date.now() + seconds * 1000 > request.retryDeadline) break;
+      if (!shouldRetry(attempts.length, seconds, attempt.backgroundCores, { contendedCores: CONTENDED_CORES, maxRetries: MAX_RETRIES, deadline: request.retryDeadline })) break;
     }
-    const kept = attempts.reduce((best, a) => ((a.backgroundCores ?? 0) < (best.backgroundCores ?? 0) ? a : best));
+    const kept = leastDisturbed(attempts);
     const memory = tf.memory();
     const peakRssBytes = process.resourceUsage().maxRSS * 1024;
 
@@ -952,7 +909,7 @@ const seconds = (value: number): string => `${value < 10 ? value.toFixed(2) : va
 const gflops = (flopsPerSecond: number): string => `${(flopsPerSecond / 1e9).toFixed(flopsPerSecond < 1e10 ? 2 : 1)} GFLOP/s`;
 const gflop = (flops: number): string => (flops >= 1e10 ? `${(flops / 1e9).toFixed(1)} GFLOP` : `${(flops / 1e9).toPrecision(3)} GFLOP`);
 const describeBytes = (bytes: number): string => (bytes >= GIB ? `${(bytes / GIB).toFixed(2)} GiB` : `${(bytes / MIB).toFixed(0)} MiB`);
-const cores = (value: number | null): string => (value === null ? 'n/a' : `${value.toFixed(2)} cores`);
+const cores = formatCores;
 
 function log(line: string): void {
   console.log(line);
@@ -1044,7 +1001,7 @@ function describeBatches(batchSeconds: readonly number[]): string {
 
 /** Another process used a noticeable share of the 2 cores while one side was timed. */
 function contended(run: RunReport): boolean {
-  return [run.repsim.backgroundCores, run.numpy.background_cores].some((load) => load !== null && load > CONTENDED_CORES);
+  return [run.repsim.backgroundCores, run.numpy.background_cores].some((load) => isContended(load, CONTENDED_CORES));
 }
 
 /** Gram rate by width, GFLOP/s per engine: one row per engine and thread count. */
@@ -1057,7 +1014,7 @@ function widthRateTable(rows: readonly WidthRates[]): string[] {
       return rate ? (rate.flopsPerSecond / 1e9).toFixed(1) : '';
     }),
     cores(row.backgroundCores),
-    row.backgroundCores !== null && row.backgroundCores > CONTENDED_CORES ? 'CONTENDED' : '',
+    isContended(row.backgroundCores, CONTENDED_CORES) ? 'CONTENDED' : '',
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c].length)));
   return [
@@ -1128,9 +1085,7 @@ function runLabel(result: RepSimResult): string {
 }
 
 function machineLine(): string {
-  const lscpu = spawnSync('lscpu', [], { encoding: 'utf8' });
-  const model = /Model name:\s*(.+)/.exec(lscpu.stdout ?? '')?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown CPU';
-  return `machine: ${cpus().length} cores, ${model}, ${describeBytes(totalmem())} memory; Node ${process.version}, tfjs ${tf.version_core}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  return `machine: ${cpus().length} cores, ${cpuModel()}, ${describeBytes(totalmem())} memory; Node ${process.version}, tfjs ${tf.version_core}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 }
 
 async function main(): Promise<number> {
@@ -1233,14 +1188,7 @@ async function main(): Promise<number> {
   writeFileSync(record, JSON.stringify({ date: new Date().toISOString(), machine: machineLine(), mode: mode.name, runs, failures }, null, 1));
   log(`full results: ${record}`);
   if (runs.length === 0) failures.push('no backend ran');
-  for (const failure of failures) log(`FAILED: ${failure}`);
-  return failures.length ? 1 : 0;
+  return reportFailures(failures, log);
 }
 
-main().then(
-  (code) => (process.exitCode = code),
-  (error) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

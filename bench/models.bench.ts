@@ -18,7 +18,6 @@
  *   node --import tsx bench/models.bench.ts [--quick] [--backend onnx-cpu|wasm|cpu|…]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { compareModels, type EvaluationData } from '../src/engine/activations/index.js';
@@ -38,6 +37,7 @@ import { GraphBuilder } from '../src/engine/onnx/graph.js';
 import type { OnnxRuntime } from '../src/engine/onnx/runtime.js';
 import { seededRandom } from '../src/engine/random.js';
 import { modelOutputKind, SgdMomentum, trainStep } from '../src/engine/train/index.js';
+import { formatCores, forwardFlops, isContended, timeLeastDisturbed, type Timed } from './harness.js';
 
 type BenchBackend = BackendName | OnnxBackendName;
 
@@ -46,7 +46,7 @@ const backendIndex = process.argv.indexOf('--backend');
 const backendArg = backendIndex >= 0 ? process.argv[backendIndex + 1] : undefined;
 const isChild = process.argv.includes('--child');
 const RESULT_MARKER = '@@repsim-models-result ';
-/** Other processes' CPU use during a figure above which it is flagged. */
+/** Other processes' CPU use during a figure above which it is flagged; below which the machine counts as quiet; and how long to wait for quiet. */
 const CONTENDED_CORES = 0.25;
 const QUIET_CORES = 0.15;
 const QUIET_WAIT_SECONDS = 10;
@@ -79,80 +79,21 @@ interface ChildResult {
 
 // --- Contention -------------------------------------------------------------------------------
 
-function busySeconds(): number | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return (fields.slice(0, 8).reduce((a, b) => a + b, 0) - fields[3] - (fields[4] ?? 0)) / 100; // USER_HZ
-  } catch {
-    return null;
-  }
-}
-
-/** CPU time other processes used while a section ran (Linux /proc/stat), in cores. */
-class BackgroundLoad {
-  private readonly busyAtStart = busySeconds();
-  private readonly ownAtStart = process.cpuUsage();
-  private readonly startedAt = performance.now();
-
-  cores(): number | null {
-    const busy = busySeconds();
-    if (busy === null || this.busyAtStart === null) return null;
-    const own = process.cpuUsage(this.ownAtStart);
-    return Math.max(0, busy - this.busyAtStart - (own.user + own.system) / 1e6) / ((performance.now() - this.startedAt) / 1000);
-  }
-}
-
-/** Waits (at most QUIET_WAIT_SECONDS) until other processes use under QUIET_CORES over a 1 s sample. */
-async function waitForQuiet(): Promise<void> {
-  const started = performance.now();
-  for (;;) {
-    const sample = new BackgroundLoad();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const busy = sample.cores();
-    if (busy === null || busy < QUIET_CORES || performance.now() - started > QUIET_WAIT_SECONDS * 1000) return;
-  }
-}
-
 /** Extra attempts at a disturbed figure, within a time budget for this process. */
 const MAX_RETRIES = 2;
 const retryDeadline = Date.now() + (quick ? 40 : 420) * 1000;
 
-/**
- * Times `body` after waiting for a quiet machine; when other processes disturbed it, runs it
- * again (at most MAX_RETRIES times, while the budget lasts) and keeps the least disturbed
- * attempt. Returns its result, seconds and background load.
- */
-async function timed<T>(body: () => Promise<T>): Promise<{ result: T; seconds: number; backgroundCores: number | null }> {
-  let kept: { result: T; seconds: number; backgroundCores: number | null } | null = null;
-  for (let attempt = 0; ; attempt++) {
-    await waitForQuiet();
-    const load = new BackgroundLoad();
-    const start = performance.now();
-    const result = await body();
-    const run = { result, seconds: (performance.now() - start) / 1000, backgroundCores: load.cores() };
-    if (!kept || (run.backgroundCores ?? 0) < (kept.backgroundCores ?? 0)) kept = run;
-    const disturbed = (run.backgroundCores ?? 0) > CONTENDED_CORES;
-    if (!disturbed || attempt >= MAX_RETRIES || Date.now() + run.seconds * 1000 > retryDeadline) return kept;
-    console.log(`  (disturbed: other processes used ${cores(run.backgroundCores)} cores; timing it again)`);
-  }
+/** Times `body` on a quiet machine, again while disturbed; the least disturbed attempt (bench/harness.ts). */
+function timed<T>(body: () => Promise<T>): Promise<Timed<T>> {
+  return timeLeastDisturbed(body, {
+    quietCores: QUIET_CORES,
+    quietWaitSeconds: QUIET_WAIT_SECONDS,
+    policy: { contendedCores: CONTENDED_CORES, maxRetries: MAX_RETRIES, deadline: retryDeadline },
+    onDisturbed: (load) => console.log(`  (disturbed: other processes used ${formatCores(load)}; timing it again)`),
+  });
 }
 
 // --- Workloads --------------------------------------------------------------------------------
-
-/** Forward FLOPs of one example: 2·(output positions)·(kernel size)·(in)·(out) per conv and dense layer. */
-function forwardFlops(model: tfl.LayersModel): number {
-  let flops = 0;
-  for (const layer of model.layers) {
-    const config = layer.getConfig() as { kernelSize?: number[]; filters?: number; units?: number };
-    if (!config.units && !(config.filters && config.kernelSize)) continue;
-    const out = layer.outputShape as number[];
-    const inShape = (layer.input as tfl.SymbolicTensor).shape;
-    const channelsIn = inShape[inShape.length - 1] ?? 0;
-    if (config.filters && config.kernelSize) flops += 2 * out[1] * out[2] * config.kernelSize[0] * config.kernelSize[1] * channelsIn * config.filters;
-    else flops += 2 * channelsIn * config.units!;
-  }
-  return flops;
-}
 
 /** GFLOP/s of a plain matmul on this TF.js backend (the best of a few runs). */
 async function matmulRate(size: number): Promise<number> {
@@ -274,7 +215,7 @@ function syntheticEvaluation(count: number): EvaluationData {
 // --- Output -----------------------------------------------------------------------------------
 
 const cores = (value: number | null): string => (value === null ? 'n/a' : value.toFixed(2));
-const contended = (f: Figure): boolean => f.backgroundCores !== null && f.backgroundCores > CONTENDED_CORES;
+const contended = (f: Figure): boolean => isContended(f.backgroundCores, CONTENDED_CORES);
 
 function print(figures: readonly Figure[], gflops: number): void {
   console.log(`  ${'figure'.padEnd(60)} ${'measured'.padStart(14)} ${'limit'.padStart(10)} ${'ratio'.padStart(6)} ${'other CPU'.padStart(10)}`);

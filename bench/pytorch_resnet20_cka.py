@@ -67,6 +67,8 @@ import time
 import torch
 import torch.nn as nn
 
+from cka_common import BackgroundLoad, wait_for_quiet
+
 BN_EPSILON = 1e-3
 BN_MOMENTUM = 0.01  # PyTorch's momentum is 1 − Keras' 0.99
 RATE_SIZE = 1024
@@ -327,50 +329,6 @@ def gram_rate(shape=GRAM_RATE_SHAPE, min_seconds=0.3):
         best = min(best, time.perf_counter() - t)
         reps += 1
     return {'shape': [rows, cols], 'seconds': best, 'flopsPerSecond': 2 * rows * rows * cols / best}
-
-
-class BackgroundLoad:
-    """CPU time other processes used while a section ran (Linux /proc/stat), in cores."""
-
-    def __init__(self):
-        self.start = (busy_seconds(), own_cpu_seconds(), time.perf_counter())
-
-    def cores(self):
-        busy0, own0, wall0 = self.start
-        busy1 = busy_seconds()
-        if busy0 is None or busy1 is None:
-            return None
-        wall = time.perf_counter() - wall0
-        return max(0.0, (busy1 - busy0) - (own_cpu_seconds() - own0)) / wall if wall > 0 else None
-
-
-def wait_for_quiet(max_seconds, quiet_cores=0.15):
-    """Waits until other processes use under `quiet_cores` over a 1 s sample; returns (seconds waited, gave up)."""
-    start = time.perf_counter()
-    while True:
-        sample = BackgroundLoad()
-        time.sleep(1.0)
-        busy = sample.cores()
-        waited = time.perf_counter() - start
-        if busy is None or busy < quiet_cores:
-            return waited, False
-        if waited >= max_seconds:
-            return waited, True
-
-
-def busy_seconds():
-    try:
-        with open('/proc/stat') as stat:
-            fields = [int(v) for v in stat.readline().split()[1:]]
-    except OSError:
-        return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf('SC_CLK_TCK')
-
-
-def own_cpu_seconds():
-    times = os.times()
-    return times.user + times.system
 
 
 def blas_library():

@@ -26,6 +26,8 @@ import time
 
 import numpy as np
 
+from cka_common import BackgroundLoad, wait_for_quiet
+
 MANIFEST = 'manifest.json'
 RATE_SHAPE = (256, 4096)
 
@@ -114,51 +116,6 @@ def gram_rate(shape=RATE_SHAPE, min_seconds=0.5):
         reps += 1
     seconds = (time.perf_counter() - start) / reps
     return {'shape': [rows, cols], 'seconds': seconds, 'flops_per_s': 2 * rows * rows * cols / seconds}
-
-
-class BackgroundLoad:
-    """CPU time other processes used while a section ran (Linux /proc/stat), in cores."""
-
-    def __init__(self):
-        self.start = (busy_seconds(), own_cpu_seconds(), time.perf_counter())
-
-    def cores(self):
-        busy0, own0, wall0 = self.start
-        busy1 = busy_seconds()
-        if busy0 is None or busy1 is None:
-            return None
-        wall = time.perf_counter() - wall0
-        return max(0.0, (busy1 - busy0) - (own_cpu_seconds() - own0)) / wall if wall > 0 else None
-
-
-def wait_for_quiet(max_seconds, quiet_cores=0.15):
-    """Waits until other processes use under `quiet_cores` over a 1 s sample (the machine is
-    shared); returns (seconds waited, whether it gave up)."""
-    start = time.perf_counter()
-    while True:
-        sample = BackgroundLoad()
-        time.sleep(1.0)
-        busy = sample.cores()
-        waited = time.perf_counter() - start
-        if busy is None or busy < quiet_cores:
-            return waited, False
-        if waited >= max_seconds:
-            return waited, True
-
-
-def busy_seconds():
-    try:
-        with open('/proc/stat') as stat:
-            fields = [int(v) for v in stat.readline().split()[1:]]
-    except OSError:
-        return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf('SC_CLK_TCK')
-
-
-def own_cpu_seconds():
-    times = os.times()
-    return times.user + times.system
 
 
 def blas_description():

@@ -25,7 +25,7 @@
  * time budget) when disturbed, and is flagged CONTENDED when still disturbed.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +35,7 @@ import { computeBackendName, formatBackendReport, initBackend, isBackendName, ty
 import { buildModel, parseArchitecture, selectLayers } from '../src/engine/models/index.js';
 import { seededRandom } from '../src/engine/random.js';
 import { batchSchedule } from '../src/engine/similarity/index.js';
+import { BackgroundLoad, cpuModel, formatCores, forwardFlops, isContended, leastDisturbed, reportFailures, runMain, shouldRetry, waitForQuiet } from './harness.js';
 
 const SCRIPT = join(__dirname, 'pytorch_resnet20_cka.py');
 const DATA_ROOT = join(__dirname, '.data');
@@ -65,21 +66,6 @@ interface FlopModel {
   readonly grams: number;
   readonly hsic: number;
   readonly total: number;
-}
-
-/** Forward FLOPs of one example: 2·(output positions)·(kernel size)·(in)·(out) per conv and dense layer. */
-function forwardFlops(model: tfl.LayersModel): number {
-  let flops = 0;
-  for (const layer of model.layers) {
-    const config = layer.getConfig() as { kernelSize?: number[]; filters?: number; units?: number };
-    if (!config.units && !(config.filters && config.kernelSize)) continue;
-    const out = layer.outputShape as number[];
-    const inShape = (layer.input as tfl.SymbolicTensor).shape;
-    const channelsIn = inShape[inShape.length - 1] ?? 0;
-    if (config.filters && config.kernelSize) flops += 2 * out[1] * out[2] * config.kernelSize[0] * config.kernelSize[1] * channelsIn * config.filters;
-    else flops += 2 * channelsIn * config.units!;
-  }
-  return flops;
 }
 
 function featureCount(model: tfl.LayersModel, name: string): number {
@@ -124,47 +110,8 @@ function syntheticEvaluation(count: number): EvaluationData {
   };
 }
 
-// --- Contention (the conventions of bench/minibatch-heatmap.bench.ts) --------------------------
-
-/** CPU time other processes used while a section ran (Linux /proc/stat), in cores. */
-class BackgroundLoad {
-  private readonly busyAtStart = busySeconds();
-  private readonly ownAtStart = process.cpuUsage();
-  private readonly startedAt = performance.now();
-
-  cores(): number | null {
-    const busy = busySeconds();
-    if (busy === null || this.busyAtStart === null) return null;
-    const own = process.cpuUsage(this.ownAtStart);
-    const wall = (performance.now() - this.startedAt) / 1000;
-    return Math.max(0, busy - this.busyAtStart - (own.user + own.system) / 1e6) / wall;
-  }
-}
-
-/** Waits until other processes use under QUIET_CORES over a 1 s sample, at most `maxSeconds`. */
-async function waitForQuiet(maxSeconds: number): Promise<{ waitedSeconds: number; gaveUp: boolean }> {
-  const started = performance.now();
-  for (;;) {
-    const sample = new BackgroundLoad();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const busy = sample.cores();
-    const waitedSeconds = (performance.now() - started) / 1000;
-    if (busy === null || busy < QUIET_CORES) return { waitedSeconds, gaveUp: false };
-    if (waitedSeconds >= maxSeconds) return { waitedSeconds, gaveUp: true };
-  }
-}
-
-function busySeconds(): number | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
-    return (fields.slice(0, 8).reduce((a, b) => a + b, 0) - idle) / 100; // USER_HZ
-  } catch {
-    return null;
-  }
-}
-
-const contended = (cores: number | null): boolean => cores !== null && cores > CONTENDED_CORES;
+/** Whether other processes disturbed a timed section (see bench/harness.ts). */
+const contended = (load: number | null): boolean => isContended(load, CONTENDED_CORES);
 
 // --- PyTorch ----------------------------------------------------------------------------------
 
@@ -288,7 +235,7 @@ async function runRepsim(images: number, quietWait: number, retryDeadline: numbe
     const { a, b, layersA, layersB } = buildPair(); // fresh models: nothing cached from an earlier attempt
     const data = syntheticEvaluation(images);
     const flops = flopModel(a, layersA, b, layersB, images);
-    const wait = await waitForQuiet(quietWait);
+    const wait = await waitForQuiet(quietWait, QUIET_CORES);
     const batchEnds: number[] = [];
     let engine: string | null = null;
     const load = new BackgroundLoad();
@@ -316,12 +263,12 @@ async function runRepsim(images: number, quietWait: number, retryDeadline: numbe
       flops,
       backgroundCores,
       quietWaitSeconds: wait.waitedSeconds,
-      startedBusy: wait.gaveUp,
+      startedBusy: wait.busyCores !== null,
     });
     console.error(`repsim: ${fmt(seconds)} s (engine ${engine ?? 'not reported'}); other processes ${cores(backgroundCores)}`);
-    if (!contended(backgroundCores) || attempts.length > MAX_RETRIES || Date.now() + seconds * 1000 > retryDeadline) break;
+    if (!shouldRetry(attempts.length, seconds, backgroundCores, { contendedCores: CONTENDED_CORES, maxRetries: MAX_RETRIES, deadline: retryDeadline })) break;
   }
-  const kept = attempts.reduce((best, attempt) => ((attempt.backgroundCores ?? 0) < (best.backgroundCores ?? 0) ? attempt : best));
+  const kept = leastDisturbed(attempts);
   return { ...kept, attempts: attempts.map((x) => ({ seconds: x.seconds, backgroundCores: x.backgroundCores })), peakRssBytes: peakRss };
 }
 
@@ -333,7 +280,7 @@ function log(line: string): void {
 
 const fmt = (seconds: number): string => (seconds >= 100 ? seconds.toFixed(0) : seconds >= 10 ? seconds.toFixed(1) : seconds.toFixed(2));
 const gflop = (flops: number): string => `${(flops / 1e9).toFixed(flops >= 1e11 ? 0 : 1)} GFLOP`;
-const cores = (load: number | null): string => (load === null ? 'n/a' : `${load.toFixed(2)} cores`);
+const cores = formatCores;
 
 function batchSummary(batchSeconds: readonly number[]): string {
   if (batchSeconds.length === 0) return 'no batches';
@@ -354,9 +301,7 @@ function describeBatches(rows: readonly number[]): string {
 }
 
 function machineLine(): string {
-  const lscpu = spawnSync('lscpu', [], { encoding: 'utf8' });
-  const model = /Model name:\s*(.+)/.exec(lscpu.stdout ?? '')?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown CPU';
-  return `machine: ${cpus().length} cores, ${model}, ${(totalmem() / GIB).toFixed(1)} GiB memory; Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  return `machine: ${cpus().length} cores, ${cpuModel()}, ${(totalmem() / GIB).toFixed(1)} GiB memory; Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 }
 
 interface CountReport {
@@ -504,14 +449,7 @@ async function main(): Promise<number> {
   writeFileSync(record, JSON.stringify({ date: new Date().toISOString(), machine: machineLine(), reports, failures }, null, 1));
   log(`full results: ${record}`);
   if (reports.length === 0 && !backendArg) failures.push('RepSim did not run');
-  for (const failure of failures) log(`FAILED: ${failure}`);
-  return failures.length ? 1 : 0;
+  return reportFailures(failures, log);
 }
 
-main().then(
-  (code) => (process.exitCode = code),
-  (error) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

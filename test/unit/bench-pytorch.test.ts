@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy } from '../../src/engine/io/npy.js';
 import { buildModel, parseArchitecture, selectLayers } from '../../src/engine/models/index.js';
-import { seededRandom } from '../../src/engine/random.js';
 import { ckaMatrix, LINEAR, type LayerActivations } from '../../src/engine/similarity/index.js';
 import { testBackend } from '../helpers/backend.js';
+import { assertCkaClose, randomLatent, runPythonJson, syntheticLayer } from '../helpers/benchScripts.js';
 
 const SCRIPT = join(__dirname, '..', '..', 'bench', 'pytorch_resnet20_cka.py');
 const PYTHON = process.env.REPSIM_TORCH_PYTHON ?? '/usr/bin/python3';
@@ -26,26 +26,8 @@ const TOLERANCE = 1e-5;
 
 const torchMissing = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0;
 
-/** A shared 3-dimensional signal through a random map, plus noise; optionally rectified and offset. */
-function syntheticLayer(name: string, featureShape: number[], seed: number, latent: Float64Array, options: { relu?: boolean; offset?: number } = {}): LayerActivations {
-  const random = seededRandom(seed);
-  const features = featureShape.reduce((a, b) => a * b, 1);
-  const map = Array.from({ length: 3 * features }, () => random() * 2 - 1);
-  const data = new Float32Array(EXAMPLES * features);
-  for (let i = 0; i < EXAMPLES; i++) {
-    for (let f = 0; f < features; f++) {
-      let value = (options.offset ?? 0) + (random() - 0.5);
-      for (let k = 0; k < 3; k++) value += latent[i * 3 + k] * map[k * features + f];
-      data[i * features + f] = options.relu ? Math.max(0, value) : value;
-    }
-  }
-  return { name, shape: [EXAMPLES, ...featureShape], data };
-}
-
 function runScript(args: string[]): Record<string, unknown> {
-  const result = spawnSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8' });
-  assert.equal(result.status, 0, result.stderr);
-  return JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+  return runPythonJson(PYTHON, SCRIPT, args);
 }
 
 describe('the bench PyTorch baseline (pytorch_resnet20_cka.py)', () => {
@@ -58,8 +40,7 @@ describe('the bench PyTorch baseline (pytorch_resnet20_cka.py)', () => {
     await testBackend();
     if (torchMissing) return;
     directory = mkdtempSync(join(tmpdir(), 'repsim-bench-pytorch-'));
-    const random = seededRandom(11);
-    const latent = Float64Array.from({ length: EXAMPLES * 3 }, () => random() * 2 - 1);
+    const latent = randomLatent(EXAMPLES, 11);
     layersA = [
       syntheticLayer('conv', [3, 2, 2], 1, latent),
       syntheticLayer('relu', [3, 2, 2], 2, latent, { relu: true, offset: 0.3 }),
@@ -87,12 +68,7 @@ describe('the bench PyTorch baseline (pytorch_resnet20_cka.py)', () => {
       const actual = await ckaMatrix(layersA, layersB, { kernel: LINEAR, estimator: 'minibatch', batchSize, passes: 1, seed: 0 });
       assert.equal(expected.batches, actual.batches);
       const cka = expected.cka as (number | null)[][];
-      actual.matrix.forEach((row, i) =>
-        row.forEach((value, j) => {
-          const want = cka[i][j];
-          assert.ok(value !== null && want !== null && Math.abs(value - want) <= TOLERANCE, `[${i}][${j}]: RepSim ${value}, PyTorch ${want}`);
-        }),
-      );
+      assertCkaClose(actual.matrix, cka, TOLERANCE, 'PyTorch');
     });
   }
 

@@ -9,9 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy } from '../../src/engine/io/npy.js';
-import { seededRandom } from '../../src/engine/random.js';
 import { ckaMatrix, LINEAR, type LayerActivations } from '../../src/engine/similarity/index.js';
 import { testBackend } from '../helpers/backend.js';
+import { assertCkaClose, randomLatent, runPythonJson, syntheticLayer } from '../helpers/benchScripts.js';
 
 const REFERENCE = join(__dirname, '..', '..', 'bench', 'reference_minibatch_cka.py');
 const PYTHON = process.env.REPSIM_PYTHON ?? 'python3';
@@ -19,22 +19,6 @@ const EXAMPLES = 48;
 const TOLERANCE = 1e-5;
 
 const numpyMissing = spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' }).status !== 0;
-
-/** Shared 3-dimensional signal through a random map, plus noise; optionally rectified and offset. */
-function syntheticLayer(name: string, featureShape: number[], seed: number, latent: Float64Array, options: { relu?: boolean; offset?: number } = {}): LayerActivations {
-  const random = seededRandom(seed);
-  const features = featureShape.reduce((a, b) => a * b, 1);
-  const map = Array.from({ length: 3 * features }, () => random() * 2 - 1);
-  const data = new Float32Array(EXAMPLES * features);
-  for (let i = 0; i < EXAMPLES; i++) {
-    for (let f = 0; f < features; f++) {
-      let value = (options.offset ?? 0) + (random() - 0.5);
-      for (let k = 0; k < 3; k++) value += latent[i * 3 + k] * map[k * features + f];
-      data[i * features + f] = options.relu ? Math.max(0, value) : value;
-    }
-  }
-  return { name, shape: [EXAMPLES, ...featureShape], data };
-}
 
 function writeProblem(directory: string, models: Record<'a' | 'b', LayerActivations[]>): void {
   const manifest: Record<string, unknown> = { spec: null };
@@ -50,9 +34,7 @@ function writeProblem(directory: string, models: Record<'a' | 'b', LayerActivati
 }
 
 function referenceCka(directory: string, batchSize: number): { cka: (number | null)[][]; layers_a: string[]; layers_b: string[] } {
-  const result = spawnSync(PYTHON, [REFERENCE, 'cka', '--data', directory, '--batch-size', String(batchSize)], { encoding: 'utf8' });
-  assert.equal(result.status, 0, result.stderr);
-  return JSON.parse(result.stdout.trim().split('\n').pop()!);
+  return runPythonJson(PYTHON, REFERENCE, ['cka', '--data', directory, '--batch-size', String(batchSize)]);
 }
 
 describe('the bench NumPy reference agrees with ckaMatrix (minibatch, linear)', { skip: numpyMissing && `${PYTHON} with numpy is not available` }, () => {
@@ -62,8 +44,7 @@ describe('the bench NumPy reference agrees with ckaMatrix (minibatch, linear)', 
   before(async () => {
     await testBackend();
     directory = mkdtempSync(join(tmpdir(), 'repsim-bench-reference-'));
-    const random = seededRandom(7);
-    const latent = Float64Array.from({ length: EXAMPLES * 3 }, () => random() * 2 - 1);
+    const latent = randomLatent(EXAMPLES, 7);
     layersA = [
       syntheticLayer('conv', [2, 2, 3], 1, latent),
       syntheticLayer('relu', [2, 2, 3], 2, latent, { relu: true, offset: 0.3 }),
@@ -81,12 +62,7 @@ describe('the bench NumPy reference agrees with ckaMatrix (minibatch, linear)', 
       assert.equal(actual.batches, EXAMPLES / batchSize);
       assert.deepEqual(expected.layers_a, actual.layersA);
       assert.deepEqual(expected.layers_b, actual.layersB);
-      actual.matrix.forEach((row, i) =>
-        row.forEach((value, j) => {
-          const want = expected.cka[i][j];
-          assert.ok(value !== null && want !== null && Math.abs(value - want) <= TOLERANCE, `[${i}][${j}]: RepSim ${value}, NumPy ${want}`);
-        }),
-      );
+      assertCkaClose(actual.matrix, expected.cka, TOLERANCE, 'NumPy');
     });
   }
 });
