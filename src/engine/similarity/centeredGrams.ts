@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { centerGramBiasedInPlace, centerGramUnbiasedInPlace } from './centering.js';
-import { centerFeatures, flattenExamples, linearGram, rbfGramInPlace, scaledFeatures } from './gram.js';
+import { flattenExamples, linearGram, rbfGramInPlace, scaledFeatures } from './gram.js';
 import type { KernelSpec } from './kernel.js';
 import { firstPcPartsFromGram, type FirstPcParts } from './principalComponent.js';
 
@@ -59,10 +59,8 @@ export interface LayerBatchStatistics {
 export function layerBatchStatistics(activations: tf.Tensor, kernel: KernelSpec, centering: Centering, firstPc: boolean): LayerBatchStatistics {
   const x = tf.tidy(() => flattenExamples(activations));
   const n = x.shape[0];
-  const centred = centerFeatures(x);
-  const features = scaledFeatures(x, centred);
+  const features = scaledFeatures(x);
   x.dispose();
-  centred.dispose();
   if (!features) {
     return { gram: { gram: new Float32Array(n * n), degenerate: ZERO_VARIANCE_REASON, scale: 1 }, ...(firstPc ? { firstPc: null, firstPcParts: null } : {}) };
   }

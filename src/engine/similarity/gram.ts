@@ -26,8 +26,7 @@ export function flattenExamples(x: tf.Tensor): tf.Tensor2D {
 
 /** X with each feature's mean over the examples subtracted. */
 export function centerFeatures(x: tf.Tensor2D): tf.Tensor2D {
-  // Means as 1ᵀX / n: tfjs-wasm runs this matmul ~20× faster than tf.mean over axis 0.
-  return tf.tidy(() => tf.sub(x, tf.div(tf.matMul(tf.ones([1, x.shape[0]]), x), x.shape[0])));
+  return tf.tidy(() => tf.sub(x, columnMeans(x)));
 }
 
 /** Above this many features the gram is summed over column blocks (faster in tfjs-wasm). */
@@ -203,53 +202,44 @@ export function rbfGramFromLinear(dot: tf.Tensor2D, threshold: number): LayerGra
   return { gram, degenerate: null };
 }
 
-/**
- * How far the centred activations spread, feature by feature: sⱼ = mean |Xc[:, j]| (the mean
- * absolute deviation: no square to overflow or underflow), against the feature's own magnitude
- * sⱼ + |μⱼ|. `spread` = max sⱼ over the features above float32 noise (sⱼ > 1e-6 · (sⱼ + |μⱼ|)),
- * 0 when there are none. A large constant feature thus cannot hide the variance of the others.
- */
-export function featureSpread(x: tf.Tensor2D, centered: tf.Tensor2D): { spread: number; hasVariance: boolean } {
-  const { spread, weights } = featureWeights(x, centered);
-  weights.dispose();
-  return { spread, hasVariance: spread > 0 };
+/** Column means of X as (1/n)·1ᵀX ([1, d]): tfjs-wasm runs this matmul ~20× faster than tf.mean over axis 0. */
+function columnMeans(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.div(tf.matMul(tf.ones([1, x.shape[0]]), x), x.shape[0]);
 }
 
 /**
- * The centred features made ready for float32 products: each feature whose spread is float32
- * noise of its own magnitude is zeroed (a float32 mean of a feature at 1e10 is off by thousands,
- * which would otherwise swamp features varying at 1e-30), and the rest are divided by `spread`
- * (see featureSpread). Returns null when no feature carries information (zero variance).
+ * The centred features made ready for float32 products (the ONNX graph's step 2, the same rule):
+ * each feature's spread is sⱼ = mean |Xc[:, j]| (the mean absolute deviation: no square to
+ * overflow or underflow), its own magnitude sⱼ + |μⱼ|. Features at float32 noise of it,
+ * sⱼ ≤ 1e-6 · (sⱼ + |μⱼ|), are zeroed (a float32 mean of a feature at 1e10 is off by thousands,
+ * which would otherwise swamp features varying at 1e-30); the rest are divided by `spread`, the
+ * largest sⱼ kept. Returns null when no feature is kept (zero variance).
  */
-export function scaledFeatures(x: tf.Tensor2D, centered: tf.Tensor2D): { scaled: tf.Tensor2D; spread: number } | null {
-  const { spread, weights } = featureWeights(x, centered);
-  if (!(spread > 0)) {
-    weights.dispose();
-    return null;
-  }
-  const scaled = tf.tidy(() => tf.mul(centered, tf.div(weights, spread)) as tf.Tensor2D);
-  weights.dispose();
-  return { scaled, spread };
-}
-
-/** 1 for each feature above float32 noise, 0 else ([1, d]); `spread` = max sⱼ over the kept ones. */
-function featureWeights(x: tf.Tensor2D, centered: tf.Tensor2D): { spread: number; weights: tf.Tensor2D } {
-  const [weights, spreadTensor] = tf.tidy(() => {
-    // Column means as (1/n)·1ᵀX: a matmul, far faster than a reduction over axis 0.
-    const average = (t: tf.Tensor2D) => tf.div(tf.matMul(tf.ones([1, t.shape[0]]), t), t.shape[0]);
-    const perFeature = average(tf.abs(centered) as tf.Tensor2D); // [1, d]
-    const magnitude = tf.add(perFeature, tf.abs(average(x)));
+export function scaledFeatures(x: tf.Tensor2D): { scaled: tf.Tensor2D; spread: number } | null {
+  const [centered, weights, spreadTensor] = tf.tidy(() => {
+    const mean = columnMeans(x);
+    const c = tf.sub(x, mean) as tf.Tensor2D;
+    const perFeature = columnMeans(tf.abs(c) as tf.Tensor2D); // [1, d]
+    const magnitude = tf.add(perFeature, tf.abs(mean));
     const kept = tf.cast(tf.greater(perFeature, tf.mul(magnitude, ZERO_VARIANCE_RELATIVE)), 'float32') as tf.Tensor2D;
-    return [kept, tf.max(tf.mul(perFeature, kept))];
+    return [c, kept, tf.max(tf.mul(perFeature, kept))];
   });
   const spread = spreadTensor.dataSync()[0];
   spreadTensor.dispose();
-  return { spread, weights };
+  if (!(spread > 0)) {
+    tf.dispose([centered, weights]);
+    return null;
+  }
+  const scaled = tf.tidy(() => tf.mul(centered, tf.div(weights, spread)) as tf.Tensor2D);
+  tf.dispose([centered, weights]);
+  return { scaled, spread };
 }
 
 /** True when every feature's centred activations are zero to float32 resolution (or the layer is empty). */
-export function hasZeroVariance(x: tf.Tensor2D, centered: tf.Tensor2D): boolean {
-  return !featureSpread(x, centered).hasVariance;
+export function hasZeroVariance(x: tf.Tensor2D): boolean {
+  const features = scaledFeatures(x);
+  features?.scaled.dispose();
+  return features === null;
 }
 
 export interface LayerGrams extends LayerGram {
@@ -271,22 +261,17 @@ export interface LayerGrams extends LayerGram {
  * CKA is scale-invariant and callers that sum HSIC terms over batches multiply by `scale`.
  */
 export function layerGrams(x: tf.Tensor2D, kernel: KernelSpec): LayerGrams {
-  const centered = centerFeatures(x);
-  try {
-    const features = scaledFeatures(x, centered);
-    if (!features) {
-      const n = x.shape[0];
-      const zeros = tf.zeros([n, n]) as tf.Tensor2D;
-      return { gram: zeros, linear: zeros, scale: 1, degenerate: 'the layer has zero variance over these examples' };
-    }
-    const { scaled, spread } = features;
-    const linear = linearGram(scaled);
-    scaled.dispose();
-    if (kernel.kind === 'linear') return { gram: linear, linear, scale: spread * spread, degenerate: null };
-    return { ...rbfGramFromLinear(linear, kernel.threshold), linear, scale: 1 };
-  } finally {
-    centered.dispose();
+  const features = scaledFeatures(x);
+  if (!features) {
+    const n = x.shape[0];
+    const zeros = tf.zeros([n, n]) as tf.Tensor2D;
+    return { gram: zeros, linear: zeros, scale: 1, degenerate: 'the layer has zero variance over these examples' };
   }
+  const { scaled, spread } = features;
+  const linear = linearGram(scaled);
+  scaled.dispose();
+  if (kernel.kind === 'linear') return { gram: linear, linear, scale: spread * spread, degenerate: null };
+  return { ...rbfGramFromLinear(linear, kernel.threshold), linear, scale: 1 };
 }
 
 /** The gram of one layer (n × features) under a kernel, with the zero-variance check. */

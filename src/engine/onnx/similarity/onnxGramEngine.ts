@@ -5,7 +5,7 @@
  * scale factors are finished in float64 here.
  */
 import type * as Ort from 'onnxruntime-node';
-import { batchHsicByChunks, stackGramRows, type BatchHsic } from '../../similarity/batchHsic.js';
+import { batchHsicByChunks, type BatchHsic } from '../../similarity/batchHsic.js';
 import type { CenteredGram, Centering, LayerBatch } from '../../similarity/centeredGrams.js';
 import { centerGramBiasedInPlace, centerGramUnbiasedInPlace } from '../../similarity/centering.js';
 import { rbfGramInPlace } from '../../similarity/gram.js';
@@ -48,11 +48,6 @@ export function centeredGramsFromOutputs(outputs: Ort.InferenceSession.OnnxValue
   const linear = linearStack ? Array.from({ length: layers }, (_, k) => linearStack.subarray(k * size, (k + 1) * size)) : undefined;
   const linearScales = linearStack ? Array.from(spreads, (s) => s * s) : undefined;
   return { grams, linear, linearScales };
-}
-
-/** The grams as one [L, n, n] array: the stacked output itself when they are its consecutive views. */
-export function stackGrams(grams: readonly CenteredGram[], n: number): Float32Array {
-  return stackGramRows(grams, n, 0, n);
 }
 
 /** Above this many bytes of stacked grams, each layer's gram is computed in a run of its own. */
