@@ -13,8 +13,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { onnx } from 'onnx-proto';
 import { compareModels, onnxComparedModel } from '../../src/engine/activations/index.js';
 import { InputError } from '../../src/engine/errors.js';
+import { firstPcVarianceFraction } from '../../src/engine/similarity/index.js';
 import { parseNpy } from '../../src/engine/io/npy.js';
-import { layerCandidates, loadOnnxModel, onnxInputsEvaluation, parseOnnxModel, parseOnnxLayerSelection, selectOnnxLayers, type OnnxModelFile } from '../../src/engine/onnx/import/index.js';
+import { extractActivations, layerCandidates, loadOnnxModel, onnxInputsEvaluation, parseOnnxModel, parseOnnxLayerSelection, selectOnnxLayers, type OnnxModelFile } from '../../src/engine/onnx/import/index.js';
 import type { OnnxRuntime } from '../../src/engine/onnx/runtime.js';
 import { testBackend } from '../helpers/backend.js';
 import { testOnnxRuntime } from '../helpers/engines.js';
@@ -53,6 +54,26 @@ describe('compareModels with ONNX model files', () => {
     assert.equal(result.agreement?.examples, 64);
     assert.equal(typeof result.agreement?.accuracyA, 'number');
     for (const share of [...result.firstPc!.a, ...result.firstPc!.b]) assert.ok(share === null || (share > 0 && share <= 1), String(share));
+  });
+
+  test('first-PC share of an ONNX model is pooled over batches in the activations\' own units (Σλ₁ / Σ trace)', async () => {
+    const data = onnxInputsEvaluation(x(), 'x.npy', [a], { labels });
+    const layers = await select(a, 'blocks');
+    const result = await compareModels(onnxComparedModel(a, layers), onnxComparedModel(a, layers), data, { batchSize: 32, runtime, firstPc: true });
+    const activations = await extractActivations(runtime, a, layers, data, { batchSize: 64 });
+    activations.forEach((layer, i) => {
+      let top = 0;
+      let trace = 0;
+      for (let start = 0; start < 64; start += 32) {
+        const cols = layer.data.length / 64;
+        const batch = tf.tensor(layer.data.slice(start * cols, (start + 32) * cols), [32, cols]);
+        const total = tf.tidy(() => tf.sum(tf.square(tf.sub(batch, tf.mean(batch, 0, true)))).dataSync()[0]);
+        top += firstPcVarianceFraction(batch)! * total;
+        trace += total;
+        batch.dispose();
+      }
+      assert.ok(Math.abs(result.firstPc!.a[i]! - top / trace) < 1e-4, `${layer.name}: ${result.firstPc!.a[i]} vs ${top / trace}`);
+    });
   });
 
   test('an ONNX model and a TF.js model on the same inputs', async () => {

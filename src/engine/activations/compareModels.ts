@@ -12,7 +12,7 @@ import { FusedGramRunner } from '../onnx/activations/fusedGramModel.js';
 import { UnsupportedLayerError } from '../onnx/export/index.js';
 import { OnnxModelRunner, type OnnxInputTransform, type OnnxLayerCandidate, type OnnxModelFile } from '../onnx/import/index.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
-import { OnnxGramEngine } from '../onnx/similarity/onnxGramEngine.js';
+import { OnnxGramEngine, type OnnxCenteredGrams } from '../onnx/similarity/onnxGramEngine.js';
 import { isCurrentAccumulatorState, MinibatchCkaAccumulator, sameNames, type AccumulatorState, type CkaMatrixResult } from '../similarity/accumulator.js';
 import { batchHsic } from '../similarity/batchHsic.js';
 import { layerBatchStatistics, type CenteredGram } from '../similarity/centeredGrams.js';
@@ -255,14 +255,14 @@ async function chooseRunner(
       throw new InputError(`${compared.onnx.path} (${name}): ONNX models run on ONNX Runtime, which is not running here (see \`repsim backend\`; a --backend that forces TensorFlow.js turns it off)`, compared.onnx.path);
     }
     const runner = new OnnxModelRunner(runtime, compared.onnx, compared.candidates, { kernel, linear: firstPc, transform: compared.transform });
-    return new OnnxFileRunner(runner, firstPc, `ONNX Runtime ${runtime.provider}`);
+    return new OnnxBatchRunner(runner, firstPc, `ONNX Runtime ${runtime.provider}`);
   }
   checkLayers(compared, label);
   if (runtime) {
     const fused = new FusedGramRunner(runtime, compared.model, compared.layers, { kernel, linear: firstPc });
     try {
       await fused.prepare(batchSize);
-      return new OnnxLayerRunner(fused, firstPc, `ONNX Runtime ${runtime.provider}`);
+      return new OnnxBatchRunner(fused, firstPc, `ONNX Runtime ${runtime.provider}`);
     } catch (error) {
       if (!(error instanceof UnsupportedLayerError)) throw error;
       log?.(`${compared.label ?? label}: ${error.message}; its forward pass and grams run on TensorFlow.js`);
@@ -271,40 +271,27 @@ async function chooseRunner(
   return new TfjsLayerRunner(compared, label, kernel, firstPc);
 }
 
-class OnnxLayerRunner implements BatchRunner {
+/** What an ONNX Runtime runner gives per batch: grams fused into the model's graph (an exported TF.js model or an ONNX file). */
+interface FusedGramSource {
+  run(inputs: Float32Array, rows: number, exampleShape: readonly number[]): Promise<OnnxCenteredGrams & { readonly predictions: Int32Array | null }>;
+  dispose(): Promise<void>;
+}
+
+class OnnxBatchRunner implements BatchRunner {
   constructor(
-    private readonly fused: FusedGramRunner,
+    private readonly source: FusedGramSource,
     private readonly firstPc: boolean,
     readonly description: string,
   ) {}
 
   async run(inputs: Float32Array, rows: number, exampleShape: readonly number[]): Promise<BatchResult> {
-    const { grams, linear, linearScales, predictions } = await this.fused.run(inputs, rows, exampleShape);
+    const { grams, linear, linearScales, predictions } = await this.source.run(inputs, rows, exampleShape);
     const firstPc = grams.map((g, i) => (!this.firstPc ? undefined : g.degenerate ? null : unscaled(firstPcPartsFromGram(linear![i], rows), linearScales![i])));
     return { grams, firstPc, predictions };
   }
 
   dispose(): Promise<void> {
-    return this.fused.dispose();
-  }
-}
-
-/** An ONNX model file's batches (its session is built on the first batch, for that batch's shape). */
-class OnnxFileRunner implements BatchRunner {
-  constructor(
-    private readonly runner: OnnxModelRunner,
-    private readonly firstPc: boolean,
-    readonly description: string,
-  ) {}
-
-  async run(inputs: Float32Array, rows: number, exampleShape: readonly number[]): Promise<BatchResult> {
-    const { grams, linear, predictions } = await this.runner.run(inputs, rows, exampleShape);
-    const firstPc = grams.map((g, i) => (!this.firstPc ? undefined : g.degenerate ? null : firstPcPartsFromGram(linear![i], rows)));
-    return { grams, firstPc, predictions };
-  }
-
-  dispose(): Promise<void> {
-    return this.runner.dispose();
+    return this.source.dispose();
   }
 }
 

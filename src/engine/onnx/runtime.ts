@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
+import type { KernelSpec } from '../similarity/kernel.js';
 import { GraphBuilder } from './graph.js';
 
 export type OrtModule = typeof Ort;
@@ -224,6 +225,21 @@ export class OnnxRuntime {
     this.sessions.clear();
     await Promise.all(sessions.map(async (s) => (await s.catch(() => null))?.session.release()));
   }
+}
+
+const objectKeys = new WeakMap<object, number>();
+let nextObjectKey = 0;
+
+/** A number naming `value` for session cache keys (a model object), stable while it lives. */
+export function objectKey(value: object): number {
+  let key = objectKeys.get(value);
+  if (key === undefined) objectKeys.set(value, (key = nextObjectKey++));
+  return key;
+}
+
+/** A kernel in session cache keys. */
+export function kernelKey(kernel: KernelSpec): string {
+  return kernel.kind === 'rbf' ? `rbf(${kernel.threshold})` : 'linear';
 }
 
 /** One human-readable line: which provider runs and why the faster ones did not. */

@@ -6,22 +6,14 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type * as Ort from 'onnxruntime-node';
-import type { CenteredGram } from '../../similarity/centeredGrams.js';
 import type { KernelSpec } from '../../similarity/kernel.js';
 import { exportLayersModelGraph } from '../export/index.js';
-import type { OnnxRuntime } from '../runtime.js';
-import { appendStackedGrams, type StackedGramOutputs } from '../similarity/gramGraph.js';
-import { centeredGramsFromOutputs } from '../similarity/onnxGramEngine.js';
+import { kernelKey, objectKey, type OnnxRuntime } from '../runtime.js';
+import { appendPredictions, appendStackedGrams, type StackedGramOutputs } from '../similarity/gramGraph.js';
+import { centeredGramsFromOutputs, type OnnxCenteredGrams } from '../similarity/onnxGramEngine.js';
 
-export const PREDICTIONS_OUTPUT = 'predictions';
-
-export interface FusedBatchResult {
-  /** Per selected layer, in the order asked for: its U-centred gram (a view of the stacked output). */
-  readonly grams: CenteredGram[];
-  /** Per selected layer, Xs·Xsᵀ (when built with `linear`), for the first principal component. */
-  readonly linear?: Float32Array[];
-  /** Per selected layer (with `linear`), s²: the centred activations' own linear gram is s²·Xs·Xsᵀ. */
-  readonly linearScales?: number[];
+/** Per selected layer, in the order asked for: its U-centred gram, and with `linear` Xs·Xsᵀ and its scale s². */
+export interface FusedBatchResult extends OnnxCenteredGrams {
   /** The model's predicted class per example. */
   readonly predictions: Int32Array;
 }
@@ -30,15 +22,6 @@ export interface FusedGramSpec {
   readonly kernel: KernelSpec;
   /** Also return Xs·Xsᵀ per layer (first-PC variance). */
   readonly linear: boolean;
-}
-
-const modelIds = new WeakMap<tfl.LayersModel, number>();
-let nextModelId = 0;
-
-function modelId(model: tfl.LayersModel): number {
-  let id = modelIds.get(model);
-  if (id === undefined) modelIds.set(model, (id = nextModelId++));
-  return id;
 }
 
 /**
@@ -62,8 +45,7 @@ export function buildFusedGramModel(model: tfl.LayersModel, layers: readonly str
   const g = graph.builder;
   g.clearOutputs();
   const grams = appendStackedGrams(g, values, { rows, kernel: spec.kernel, centering: 'unbiased', linear: spec.linear }, layers);
-  const flatOutput = g.op('Reshape', [graph.output, g.int64s([0, -1])]); // [n, classes]
-  const predictions = g.output(g.op('ArgMax', [flatOutput], { axis: 1, keepdims: 0 }, { outputNames: [PREDICTIONS_OUTPUT] }), 'int64', [rows]);
+  const predictions = appendPredictions(g, graph.output, rows);
   return { bytes: g.encode(), input: graph.input, outputs: { ...grams, predictions } };
 }
 
@@ -79,8 +61,7 @@ export class FusedGramRunner {
   ) {}
 
   private key(rows: number): string {
-    const kernel = this.spec.kernel.kind === 'rbf' ? `rbf(${this.spec.kernel.threshold})` : 'linear';
-    return `fused|model=${modelId(this.model)}|n=${rows}|${kernel}|linear=${this.spec.linear}|${this.layers.join('\u0000')}`;
+    return `fused|model=${objectKey(this.model)}|n=${rows}|${kernelKey(this.spec.kernel)}|linear=${this.spec.linear}|${this.layers.join('\u0000')}`;
   }
 
   /** Builds (and caches) the session for batches of `rows`; throws UnsupportedLayerError early. */
@@ -103,8 +84,7 @@ export class FusedGramRunner {
   async run(inputs: Float32Array, rows: number, exampleShape: readonly number[]): Promise<FusedBatchResult> {
     const { session, names } = await this.prepare(rows);
     const outputs = await session.run({ [names.input]: this.runtime.tensor(inputs, [rows, ...exampleShape]) });
-    const { grams, linear, linearScales } = centeredGramsFromOutputs(outputs, names.outputs, this.layers.length, rows, this.spec.kernel);
     const predicted = outputs[names.outputs.predictions].data as BigInt64Array;
-    return { grams, linear, linearScales, predictions: Int32Array.from(predicted, (v) => Number(v)) };
+    return { ...centeredGramsFromOutputs(outputs, names.outputs, this.layers.length, rows, this.spec.kernel), predictions: Int32Array.from(predicted, (v) => Number(v)) };
   }
 }

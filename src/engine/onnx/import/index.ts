@@ -19,7 +19,6 @@ export {
   classifierOutput,
   extractActivations,
   OnnxModelRunner,
-  ONNX_PREDICTIONS_OUTPUT,
   type ExtractOptions,
   type OnnxBatchResult,
   type OnnxGramModel,

@@ -11,19 +11,17 @@ import type * as Ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import type { EvaluationData } from '../../activations/evaluationData.js';
 import { InputError } from '../../errors.js';
-import type { CenteredGram } from '../../similarity/centeredGrams.js';
 import type { KernelSpec } from '../../similarity/kernel.js';
 import type { LayerActivations } from '../../similarity/layers.js';
 import { encodeModel, GraphBuilder } from '../graph.js';
-import type { OnnxRuntime } from '../runtime.js';
-import { appendStackedGrams, type StackedGramOutputs } from '../similarity/gramGraph.js';
-import { centeredGramsFromOutputs } from '../similarity/onnxGramEngine.js';
+import { kernelKey, objectKey, type OnnxRuntime } from '../runtime.js';
+import { appendPredictions, appendStackedGrams, type StackedGramOutputs } from '../similarity/gramGraph.js';
+import { centeredGramsFromOutputs, type OnnxCenteredGrams } from '../similarity/onnxGramEngine.js';
 import { createSession, probeOnnxModel, QUIET, runtimeMessage, type OnnxLayerCandidate, type OnnxProbe } from './candidates.js';
 import { editableCopy, MIN_APPEND_OPSET, retargetAppendedNodes } from './graphEdit.js';
 import { formatDims, type OnnxModelFile } from './modelFile.js';
 import { floatData, inputTensor } from './tensors.js';
 
-export const ONNX_PREDICTIONS_OUTPUT = 'predictions';
 
 /** Turns a batch as the comparison holds it (e.g. a dataset's NHWC images) into this model's input. */
 export type OnnxInputTransform = (batch: Float32Array, rows: number, exampleShape: readonly number[]) => { readonly data: Float32Array; readonly exampleShape: readonly number[] };
@@ -36,11 +34,8 @@ export interface OnnxRunnerSpec {
   readonly transform?: OnnxInputTransform;
 }
 
-export interface OnnxBatchResult {
-  /** Per selected layer, in the order given: its U-centred gram (a view of the stacked output). */
-  readonly grams: CenteredGram[];
-  /** Per selected layer, Xs·Xsᵀ (with `linear`). */
-  readonly linear?: Float32Array[];
+/** Per selected layer, in the order given: its U-centred gram, and with `linear` Xs·Xsᵀ and its scale s². */
+export interface OnnxBatchResult extends OnnxCenteredGrams {
   /** The predicted class per example, when the model's first output is [n, classes]; else null. */
   readonly predictions: Int32Array | null;
 }
@@ -49,15 +44,6 @@ export interface OnnxGramModel {
   readonly bytes: Uint8Array;
   readonly input: string;
   readonly outputs: StackedGramOutputs & { readonly predictions: string | null };
-}
-
-const modelIds = new WeakMap<OnnxModelFile, number>();
-let nextModelId = 0;
-
-function modelId(file: OnnxModelFile): number {
-  let id = modelIds.get(file);
-  if (id === undefined) modelIds.set(file, (id = nextModelId++));
-  return id;
 }
 
 function checkOpset(file: OnnxModelFile): void {
@@ -86,10 +72,7 @@ export function buildOnnxGramModel(file: OnnxModelFile, layers: readonly OnnxLay
   const values = layers.map((layer) => (layer.elementType === 'float32' ? layer.value : g.op('Cast', [layer.value], { to: float }, { name: `repsim/${layer.name}/cast` })));
   const grams = appendStackedGrams(g, values, { rows, kernel: spec.kernel, centering: 'unbiased', linear: spec.linear }, layers.map((l) => `repsim/${l.name}`));
   let predictions: string | null = null;
-  if (predictFrom) {
-    const flat = g.op('Reshape', [predictFrom, g.int64s([0, -1])]); // [n, classes]
-    predictions = g.output(g.op('ArgMax', [flat], { axis: 1, keepdims: 0 }, { outputNames: [ONNX_PREDICTIONS_OUTPUT] }), 'int64', [rows]);
-  }
+  if (predictFrom) predictions = appendPredictions(g, predictFrom, rows);
   retargetAppendedNodes(g, graph, firstAppended, file.opset);
   return { bytes: encodeModel(copy), input: file.input.name, outputs: { ...grams, predictions } };
 }
@@ -110,8 +93,7 @@ export class OnnxModelRunner {
   }
 
   private key(rows: number, exampleShape: readonly number[]): string {
-    const kernel = this.spec.kernel.kind === 'rbf' ? `rbf(${this.spec.kernel.threshold})` : 'linear';
-    return `onnx-file|model=${modelId(this.file)}|n=${rows}|x=${exampleShape.join(',')}|${kernel}|linear=${this.spec.linear}|${this.layers.map((l) => l.value).join('\u0000')}`;
+    return `onnx-file|model=${objectKey(this.file)}|n=${rows}|x=${exampleShape.join(',')}|${kernelKey(this.spec.kernel)}|linear=${this.spec.linear}|${this.layers.map((l) => l.value).join('\u0000')}`;
   }
 
   /**
@@ -145,9 +127,8 @@ export class OnnxModelRunner {
     } catch (error) {
       throw new InputError(`${this.file.path}: running the model on a batch of ${rows} examples of shape ${formatDims(fed.exampleShape)} failed: ${runtimeMessage(error)}`, this.file.path);
     }
-    const { grams, linear } = centeredGramsFromOutputs(outputs, names.outputs, this.layers.length, rows, this.spec.kernel);
     const predicted = names.outputs.predictions ? (outputs[names.outputs.predictions].data as BigInt64Array) : null;
-    return { grams, linear, predictions: predicted ? Int32Array.from(predicted, (v) => Number(v)) : null };
+    return { ...centeredGramsFromOutputs(outputs, names.outputs, this.layers.length, rows, this.spec.kernel), predictions: predicted ? Int32Array.from(predicted, (v) => Number(v)) : null };
   }
 
   /** Frees the sessions this runner built. */

@@ -50,3 +50,11 @@ export function buildGramGraph(rows: number, cols: readonly number[], spec: Omit
   const outputs = appendStackedGrams(g, inputs, { ...spec, rows });
   return { bytes: g.encode(), outputs };
 }
+
+export const PREDICTIONS_OUTPUT = 'predictions';
+
+/** Appends the predicted class per example, ArgMax over a classifier output [n, ...classes], as an int64 [n] output. */
+export function appendPredictions(g: GraphBuilder, classifierOutput: string, rows: number): string {
+  const flat = g.op('Reshape', [classifierOutput, g.int64s([0, -1])]); // [n, classes]
+  return g.output(g.op('ArgMax', [flat], { axis: 1, keepdims: 0 }, { outputNames: [PREDICTIONS_OUTPUT] }), 'int64', [rows]);
+}

@@ -11,7 +11,7 @@ import { centerGramBiasedInPlace, centerGramUnbiasedInPlace } from '../../simila
 import { rbfGramInPlace } from '../../similarity/gram.js';
 import type { GramEngine } from '../../similarity/gramEngine.js';
 import { LINEAR, type KernelSpec } from '../../similarity/kernel.js';
-import type { OnnxRuntime } from '../runtime.js';
+import { kernelKey, type OnnxRuntime } from '../runtime.js';
 import { buildGramGraph, layerInputName, type StackedGramOutputs } from './gramGraph.js';
 import { buildHsicGraph, HSIC_CROSS_ROWS, HSIC_INPUT_A, HSIC_INPUT_B, HSIC_SELF_A_ROWS, HSIC_SELF_B_ROWS } from './hsicGraph.js';
 import { ZERO_BANDWIDTH_REASON, ZERO_VARIANCE_REASON } from '../../similarity/centeredGrams.js';
@@ -26,9 +26,6 @@ export interface OnnxCenteredGrams {
   readonly linearScales?: number[];
 }
 
-function kernelKey(kernel: KernelSpec): string {
-  return kernel.kind === 'rbf' ? `rbf(${kernel.threshold})` : 'linear';
-}
 
 /** Splits a stacked [L, n, n] output into per-layer views, zeroing degenerate layers. */
 export function centeredGramsFromOutputs(outputs: Ort.InferenceSession.OnnxValueMapType, names: StackedGramOutputs, layers: number, n: number, kernel: KernelSpec): OnnxCenteredGrams {
