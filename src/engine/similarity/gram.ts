@@ -52,20 +52,6 @@ export function linearGram(x: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
-/** dᵢⱼ = Gᵢᵢ + Gⱼⱼ − 2Gᵢⱼ from a linear gram G; the diagonal comes from G itself, so dᵢᵢ = 0 exactly. */
-export function squaredDistancesFromGram(dot: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const norms = tf.reshape(diagonal(dot), [-1, 1]);
-    return tf.add(tf.sub(norms, tf.mul(dot, 2)), tf.transpose(norms)) as tf.Tensor2D;
-  });
-}
-
-/** The diagonal of a square matrix, gathered from its flat form (i·(n+1)). */
-export function diagonal(square: tf.Tensor2D): tf.Tensor1D {
-  const n = square.shape[0];
-  return tf.tidy(() => tf.gather(tf.reshape(square, [-1]), tf.range(0, n * n, n + 1, 'int32')) as tf.Tensor1D);
-}
-
 /**
  * The k-th smallest (0-based) of `values`, reordering them in place (quickselect: Hoare
  * partition around a median-of-three pivot, expected O(length)). Afterwards every value before
@@ -188,18 +174,12 @@ export function rbfGram(x: tf.Tensor2D, threshold: number): LayerGram {
   return result;
 }
 
-/** The RBF gram from the rows' linear gram (which the caller keeps). */
+/** The RBF gram from the rows' linear gram (which the caller keeps): `rbfGramInPlace` on a copy of its values. */
 export function rbfGramFromLinear(dot: tf.Tensor2D, threshold: number): LayerGram {
-  const distances = squaredDistancesFromGram(dot);
-  const medianDistance = median(distances);
-  if (!(medianDistance > 0)) {
-    const gram = tf.zerosLike(distances);
-    distances.dispose();
-    return { gram, degenerate: 'the RBF bandwidth is zero: at least half the pairs of examples have identical activations' };
-  }
-  const gram = tf.tidy(() => tf.exp(tf.div(distances, -2 * threshold * threshold * medianDistance)) as tf.Tensor2D);
-  distances.dispose();
-  return { gram, degenerate: null };
+  const n = dot.shape[0];
+  const gram = rbfGramInPlace(Float32Array.from(dot.dataSync() as Float32Array), n, threshold);
+  if (!gram) return { gram: tf.zeros([n, n]) as tf.Tensor2D, degenerate: 'the RBF bandwidth is zero: at least half the pairs of examples have identical activations' };
+  return { gram: tf.tensor2d(gram, [n, n]), degenerate: null };
 }
 
 /** Column means of X as (1/n)·1ᵀX ([1, d]): tfjs-wasm runs this matmul ~20× faster than tf.mean over axis 0. */
