@@ -20,6 +20,13 @@ export interface Experiment {
   readonly models: Readonly<Record<string, ModelEntry>>;
   readonly comparisons: readonly ComparisonSpec[];
   readonly output?: string;
+  readonly figures?: FigureSpec;
+}
+
+/** How the PNG and SVG figures are drawn. */
+export interface FigureSpec {
+  /** Where layer 1 of both models sits (default 'bottom-left', as in Nguyen et al.'s figures). */
+  readonly origin?: 'bottom-left' | 'top-left';
 }
 
 export interface DataSpec {
@@ -75,6 +82,9 @@ export interface SubspaceMatchSpec {
   readonly maxRows?: number;
 }
 
+/** 'all' cells, the 'diagonal' (layer i of A with layer i of B), or explicit [layerA, layerB] pairs. */
+export type PermutationCellsSpec = 'all' | 'diagonal' | readonly (readonly [string, string])[];
+
 export interface ComparisonSpec {
   readonly name?: string;
   readonly a: string;
@@ -85,6 +95,10 @@ export interface ComparisonSpec {
   readonly batchSize?: number;
   readonly passes?: number;
   readonly seed?: number;
+  /** Permutations for each cell's null distribution and p-value (default 100; 0: none). */
+  readonly permutations?: number;
+  /** Which cells get the permutation test (default 'all'). */
+  readonly permutationCells?: PermutationCellsSpec;
   readonly layers?: LayerSelectionSpec;
   readonly layersA?: LayerSelectionSpec;
   readonly layersB?: LayerSelectionSpec;

@@ -6,6 +6,7 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { BackendName, BackendReport, OnnxBackendName, RequestedBackend } from '../engine/backend/index.js';
 import type { ValidationIssue } from './experiment.js';
 import type { CkaSnapshot, ComparisonResult, RunProgress, RunSnapshot, RunStatus, TrainingMetrics } from './results.js';
+import type { ExampleThumbnail, RecomputeCellRequest, RecomputedCell } from './webview.js';
 
 export type { BackendReport, BackendName, OnnxBackendName, RequestedBackend };
 export * from './experiment.js';
@@ -79,6 +80,10 @@ export const Run = new RequestType<RunParams, { runs: RunInfo[] }, void>('repsim
 export const Cancel = new RequestType<{ runId: string }, { cancelled: boolean }, void>('repsim/cancel');
 export const ListRuns = new RequestType0<{ runs: RunInfo[] }, void>('repsim/listRuns');
 export const GetResults = new RequestType<{ runId: string }, RunSnapshot | null, void>('repsim/getResults');
+/** PNG thumbnails of a finished run's evaluation examples (its dataset's images), for a cell's drill-down. */
+export const ExampleThumbnails = new RequestType<{ runId: string; comparison: string; examples: readonly number[] }, { thumbnails: ExampleThumbnail[] }, void>('repsim/exampleThumbnails');
+/** One cell of a finished comparison recomputed with some examples left out (models and data from the workspace cache). */
+export const RecomputeCell = new RequestType<{ runId: string } & RecomputeCellRequest, RecomputedCell, void>('repsim/recomputeCell');
 /** Stops accepting work; the client then sends Exit (as in the Language Server Protocol). */
 export const Shutdown = new RequestType0<void, void>('repsim/shutdown');
 export const Exit = new NotificationType<void>('repsim/exit');

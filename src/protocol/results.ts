@@ -13,6 +13,50 @@ export interface CkaSettings {
   readonly batchSize: number;
   readonly passes: number;
   readonly seed: number;
+  /** Permutations per cell for the significance test (0: none). Absent in results from before it existed. */
+  readonly permutations?: number;
+}
+
+/**
+ * A permutation test per cell: B's examples are shuffled within each batch (seeded, independently
+ * per batch and permutation), which breaks the correspondence between A and B while keeping
+ * each model's own grams, and the cell's CKA is recomputed from the shuffled cross terms.
+ */
+export interface PermutationTest {
+  readonly permutations: number;
+  readonly seed: number;
+  /** What was permuted and how p is computed, in words. */
+  readonly method: string;
+  /** Mean CKA under the null, per cell; null where not tested (outside the cells asked for) or CKA is undefined. */
+  readonly nullMean: Matrix;
+  /** Standard deviation of CKA under the null, per cell. */
+  readonly nullStd: Matrix;
+  /** (1 + #{null CKA ≥ observed}) / (P + 1): never 0; its floor is 1/(P + 1). */
+  readonly pValue: Matrix;
+  /** (observed − null mean) / (1 − null mean): 0 at chance, 1 stays 1. */
+  readonly calibrated: Matrix;
+}
+
+/** One example's share of a cell: its rows of the cross HSIC term, in CKA units (all examples' shares sum to the cell's CKA). */
+export interface ExampleContribution {
+  /** Index in the evaluation set. */
+  readonly example: number;
+  /** The example's id, when the inputs or activation files carry an `ids` array. */
+  readonly id?: string;
+  readonly share: number;
+}
+
+/** What the drill-down of a cell shows, for every cell. */
+export interface CellDetails {
+  /** Each batch's own CKA per cell: perBatch[i][j][b] (null where a batch's CKA is undefined). */
+  readonly perBatch: (number | null)[][][];
+  /** Per cell, the examples contributing most (largest share first) and least (smallest first); absent when not kept (see contributionsMethod). */
+  readonly top?: ExampleContribution[][][];
+  readonly bottom?: ExampleContribution[][][];
+  /** How the shares are computed, or why they were not kept, in words. */
+  readonly contributionsMethod: string;
+  /** Whether the examples are images of a dataset the server can draw as thumbnails. */
+  readonly images: boolean;
 }
 
 /** A comparison's heatmap while it fills in, and once it is done. */
@@ -25,6 +69,8 @@ export interface CkaSnapshot {
   readonly stderr: Matrix;
   readonly batchesDone: number;
   readonly totalBatches: number;
+  /** The permutation test over the batches so far, when one runs. */
+  readonly significance?: PermutationTest;
 }
 
 export interface SubspaceMatchPairResult {
@@ -52,6 +98,9 @@ export interface LayerIdentification {
   readonly matched: number;
   /** Layers of A whose counterpart's CKA is defined. */
   readonly total: number;
+  /** The reverse check: layers of B whose most similar layer of A is their counterpart (column maxima). */
+  readonly matchedReverse?: number;
+  readonly totalReverse?: number;
   /** Mean CKA of the counterpart pairs (the heatmap's diagonal). */
   readonly meanCorresponding: number | null;
   /** Per layer of A: its most similar layer of B, and CKA with that layer and with its counterpart. */
@@ -78,6 +127,10 @@ export interface ComparisonResult {
   readonly stderr: Matrix;
   /** What `stderr` is, in words (a jackknife over blocks of examples; 'none …' for the full-data estimators). */
   readonly stderrMethod?: string;
+  /** The permutation test per cell (absent when permutations is 0). */
+  readonly significance?: PermutationTest;
+  /** Per-cell drill-down: per-batch values and the examples that drive each cell. */
+  readonly details?: CellDetails;
   readonly batches: number;
   /** Evaluation examples used (a trailing batch of fewer than 4 is left out, with a warning). */
   readonly examples: number;

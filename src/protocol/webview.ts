@@ -12,15 +12,47 @@ export type HostMessage =
   | { readonly type: 'comparison'; readonly runId: string; readonly result: ComparisonResult }
   | { readonly type: 'training'; readonly runId: string; readonly metrics: TrainingMetrics }
   | { readonly type: 'done'; readonly runId: string }
-  | { readonly type: 'failed'; readonly runId: string; readonly error: string; readonly cancelled: boolean };
+  | { readonly type: 'failed'; readonly runId: string; readonly error: string; readonly cancelled: boolean }
+  /** Answer to 'exampleThumbnails': PNG data URLs by example index (error: why there are none). */
+  | { readonly type: 'exampleThumbnails'; readonly runId: string; readonly comparison: string; readonly thumbnails: readonly ExampleThumbnail[]; readonly error?: string }
+  /** Answer to 'recomputeCell'. */
+  | { readonly type: 'recomputedCell'; readonly runId: string; readonly result: RecomputedCell };
 
 /** Webview → host. */
 export type WebviewMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'cancel'; readonly runId: string }
-  | { readonly type: 'export'; readonly format: 'png' | 'csv' | 'json'; readonly comparison: string; readonly fileName: string; readonly data: string };
+  | { readonly type: 'export'; readonly format: 'png' | 'svg' | 'csv' | 'json'; readonly comparison: string; readonly fileName: string; readonly data: string }
+  /** Images of these evaluation examples, for a cell's drill-down. */
+  | { readonly type: 'exampleThumbnails'; readonly runId: string; readonly comparison: string; readonly examples: readonly number[] }
+  /** Recompute one cell with these examples left out. */
+  | ({ readonly type: 'recomputeCell'; readonly runId: string } & RecomputeCellRequest);
 
-const HOST_TYPES = new Set(['snapshot', 'progress', 'partial', 'comparison', 'training', 'done', 'failed']);
+export interface ExampleThumbnail {
+  readonly example: number;
+  /** data:image/png;base64,… */
+  readonly dataUrl: string;
+}
+
+/** One cell of a finished comparison, recomputed over the same batches less some examples. */
+export interface RecomputeCellRequest {
+  readonly comparison: string;
+  readonly layerA: string;
+  readonly layerB: string;
+  /** Evaluation-set indices to leave out. */
+  readonly exclude: readonly number[];
+}
+
+export interface RecomputedCell extends RecomputeCellRequest {
+  /** The cell's CKA without those examples (null: undefined), its standard error, and the examples used. */
+  readonly value: number | null;
+  readonly stderr: number | null;
+  readonly examples: number;
+  /** Why it could not be recomputed, when it could not. */
+  readonly error?: string;
+}
+
+const HOST_TYPES = new Set(['snapshot', 'progress', 'partial', 'comparison', 'training', 'done', 'failed', 'exampleThumbnails', 'recomputedCell']);
 
 export function isHostMessage(value: unknown): value is HostMessage {
   const message = value as { type?: unknown; runId?: unknown; snapshot?: unknown };
@@ -38,8 +70,23 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
     case 'cancel':
       return typeof message.runId === 'string';
     case 'export':
-      return ['png', 'csv', 'json'].includes(message.format as string) && typeof message.comparison === 'string' && typeof message.fileName === 'string' && typeof message.data === 'string';
+      return ['png', 'svg', 'csv', 'json'].includes(message.format as string) && typeof message.comparison === 'string' && typeof message.fileName === 'string' && typeof message.data === 'string';
+    case 'exampleThumbnails':
+      return typeof message.runId === 'string' && typeof message.comparison === 'string' && isIndexList(message.examples, 64);
+    case 'recomputeCell':
+      return (
+        typeof message.runId === 'string' &&
+        typeof message.comparison === 'string' &&
+        typeof message.layerA === 'string' &&
+        typeof message.layerB === 'string' &&
+        isIndexList(message.exclude, 10_000)
+      );
     default:
       return false;
   }
+}
+
+/** A list of at most `max` non-negative integer indices. */
+function isIndexList(value: unknown, max: number): value is number[] {
+  return Array.isArray(value) && value.length <= max && value.every((v) => Number.isInteger(v) && v >= 0);
 }

@@ -7,7 +7,7 @@ import type { HostConnection } from '../host.js';
 
 export type ExportMessage = Extract<WebviewMessage, { type: 'export' }>;
 
-const MIME = { png: 'image/png', csv: 'text/csv', json: 'application/json' } as const;
+const MIME = { png: 'image/png', svg: 'image/svg+xml', csv: 'text/csv', json: 'application/json' } as const;
 
 export function deliverExport(connection: HostConnection, message: ExportMessage): void {
   if (connection.mode === 'vscode') {

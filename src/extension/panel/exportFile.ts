@@ -16,6 +16,7 @@ export interface ExportFile {
 
 const FILTERS: Record<ExportRequest['format'], Record<string, string[]>> = {
   png: { 'PNG image': ['png'] },
+  svg: { 'SVG image': ['svg'] },
   csv: { 'CSV table': ['csv'] },
   json: { JSON: ['json'] },
 };
