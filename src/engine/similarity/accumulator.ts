@@ -103,6 +103,11 @@ export class MinibatchCkaAccumulator {
     return this.batchCount;
   }
 
+  /** The weighted sums Σ_b w_b·HSIC_b so far (views: read, do not change). */
+  sums(): { readonly cross: Float64Array; readonly selfA: Float64Array; readonly selfB: Float64Array } {
+    return { cross: this.crossSum, selfA: this.selfSumA, selfB: this.selfSumB };
+  }
+
   /** The number of jackknife groups seen so far. */
   get groupCount(): number {
     return this.groups.size;

@@ -35,6 +35,12 @@ export interface BatchHsic {
   readonly rows?: number;
   /** The batch's terms split among jackknife groups, when the caller gave each row's group. */
   readonly groups?: readonly GroupHsic[];
+  /**
+   * Each row's share of the cross terms: row r's share of cell k is rowCross[r·LA·LB + k]·cellFactor[k]
+   * (Σ_c Ūᵢ[r, c]·V̄ⱼ[r, c] finished like the totals); the shares of all rows sum to `cross`.
+   */
+  readonly rowCross?: Float32Array;
+  readonly cellFactor?: Float64Array;
 }
 
 /**
@@ -188,6 +194,14 @@ export function finishBatchHsic(
   return { layersA, layersB, cross, selfA, selfB, rows: n, groups };
 }
 
+/** The factor that finishes a raw cross sum of cell i·LB + j: scaleᵢ·scaleⱼ / c. */
+export function crossFactors(gramsA: readonly CenteredGram[], gramsB: readonly CenteredGram[], n: number, centering: Centering): Float64Array {
+  const c = hsicNormalizer(n, centering);
+  const out = new Float64Array(gramsA.length * gramsB.length);
+  gramsA.forEach((a, i) => gramsB.forEach((b, j) => (out[i * gramsB.length + j] = (a.scale * b.scale) / c)));
+  return out;
+}
+
 /** Totals and, when asked for, group shares from the per-row sums, finished. */
 export function batchHsicFromRows(
   rows: BatchHsicRows,
@@ -203,7 +217,7 @@ export function batchHsicFromRows(
   const selfA = sumColumnsFloat64(rows.selfRowsA, gramsA.length);
   const selfB = same ? selfA : sumColumnsFloat64(rows.selfRowsB, b.length);
   const groups = rowGroups ? groupShares(rows, gramsA, gramsB, n, rowGroups) : undefined;
-  return finishBatchHsic(cross, selfA, selfB, gramsA, b, n, centering, groups);
+  return { ...finishBatchHsic(cross, selfA, selfB, gramsA, b, n, centering, groups), rowCross: rows.crossRows, cellFactor: crossFactors(gramsA, b, n, centering) };
 }
 
 /** One chunk of gram rows, stacked: [L, rows, n] per side (`b` null when B is A). */

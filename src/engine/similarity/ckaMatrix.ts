@@ -14,7 +14,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MinibatchCkaAccumulator, isCurrentAccumulatorState, type AccumulatorState, type CkaMatrixResult } from './accumulator.js';
+import { exampleIndices } from '../activations/evaluationData.js';
 import { batchHsic } from './batchHsic.js';
+import { CellDetailsCollector, type CellDetailsOptions, type CellDetailsResult, type CellDetailsState } from './cellDetails.js';
+import { PermutationTest, type PermutationTestOptions, type PermutationTestResult, type PermutationTestState } from './permutationTest.js';
+import { tfjsPermutedCross } from './permutedCross.js';
 import type { Centering } from './centeredGrams.js';
 import { assertUnbiasedBatchSize } from './centering.js';
 import { checkFullDataFits, memoryEngineOf } from './fullDataMemory.js';
@@ -45,15 +49,26 @@ export interface CkaMatrixOptions {
   readonly resumeFrom?: AccumulatorState;
   /** Biased and debiased: the most bytes the run may plan to use (default: half this machine's memory). */
   readonly memoryBudgetBytes?: number;
+  /** A permutation test per cell (permutationTest.ts); none when absent or with 0 permutations. */
+  readonly permutations?: PermutationTestOptions;
+  /** Keep each cell's per-batch values and per-example shares for its drill-down (cellDetails.ts). */
+  readonly details?: boolean | Omit<CellDetailsOptions, 'examples'>;
+  /** Per-example ids (one per row of the activations), named beside the examples in `details`. */
+  readonly exampleIds?: readonly string[];
 }
+
+/** What a run saves to resume: the accumulator's state, with the permutation test's and the details' when they run. */
+export type CkaRunState = AccumulatorState & { readonly permutation?: PermutationTestState; readonly details?: CellDetailsState };
 
 export interface CkaBatchUpdate {
   readonly pass: number;
   readonly batchesDone: number;
   readonly totalBatches: number;
   readonly result: CkaMatrixResult;
-  /** The accumulator's state after this batch, for resuming. */
-  readonly state: () => AccumulatorState;
+  /** The permutation test over the batches so far, when it runs. */
+  readonly significance?: PermutationTestResult;
+  /** The run's state after this batch, for resuming. */
+  readonly state: () => CkaRunState;
 }
 
 export interface CkaMatrixOutput extends CkaMatrixResult {
@@ -64,6 +79,8 @@ export interface CkaMatrixOutput extends CkaMatrixResult {
   readonly batchSize: number;
   readonly passes: number;
   readonly seed: number;
+  readonly significance?: PermutationTestResult;
+  readonly details?: CellDetailsResult;
 }
 
 /** The jackknife group of each row of a batch: the block of batchSize consecutive examples its example is in. */
@@ -109,18 +126,36 @@ export async function ckaMatrix(
     ...(options.resumeFrom !== undefined && !resumable ? ['the saved state of the interrupted run is from an older version of RepSim: the comparison started again from the first batch'] : []),
   ];
   const skipped = accumulator.batches;
+  const resumedState = resumable ? (options.resumeFrom as CkaRunState) : undefined;
+  const namesA = layersA.map((l) => l.name);
+  const namesB = layersB.map((l) => l.name);
+  const testOptions = options.permutations && options.permutations.permutations > 0 ? options.permutations : undefined;
+  // A saved run without the test's sums (or with other settings) restarts the test only when nothing was done yet.
+  let test = testOptions ? (PermutationTest.fromJSON(resumedState?.permutation, namesA, namesB, testOptions) ?? (skipped === 0 ? PermutationTest.create(namesA, namesB, testOptions) : undefined)) : undefined;
+  if (testOptions && !test) {
+    test = PermutationTest.create(namesA, namesB, testOptions);
+    runWarnings.push('the saved state of the interrupted run holds no permutation test with these settings: the test covers only the batches after it resumed');
+  }
+  const detailOptions = options.details ? { ...(typeof options.details === 'object' ? options.details : {}), examples } : undefined;
+  const details = detailOptions ? new CellDetailsCollector(namesA.length, namesB.length, detailOptions, skipped > 0 ? resumedState?.details : undefined) : undefined;
+  const permutedCompute = engine.permutedCross ?? tfjsPermutedCross;
   const degenerate = new Map<string, string>();
   const current = (): CkaMatrixResult => finishResult(accumulator.result(), minibatch, runWarnings, degenerate);
+  const state = (): CkaRunState => ({ ...accumulator.toJSON(), ...(test ? { permutation: test.toJSON() } : {}), ...(details ? { details: details.toJSON() } : {}) });
   try {
-    for (const plan of plans.slice(skipped)) {
+    for (const [step, plan] of plans.entries()) {
+      if (step < skipped) continue;
       options.signal?.throwIfAborted();
       const gramsA = await engine.grams(layersA.map((l) => sliceBatch(l, plan.examples)), options.kernel, centering);
       const gramsB = sameLayers ? 'same' : await engine.grams(layersB.map((l) => sliceBatch(l, plan.examples)), options.kernel, centering);
       noteDegenerate(degenerate, 'model A', layersA, gramsA);
       if (gramsB !== 'same') noteDegenerate(degenerate, 'model B', layersB, gramsB);
       const groups = minibatch ? rowGroupsOf(plan, batchSize) : undefined;
-      accumulator.add(engine.batchHsic ? await engine.batchHsic(gramsA, gramsB, plan.rows, centering, groups) : await batchHsic(gramsA, gramsB, plan.rows, centering, groups), plan.weight);
-      await options.onBatch?.({ pass: plan.pass, batchesDone: accumulator.batches, totalBatches: plans.length, result: current(), state: () => accumulator.toJSON() });
+      const hsic = engine.batchHsic ? await engine.batchHsic(gramsA, gramsB, plan.rows, centering, groups) : await batchHsic(gramsA, gramsB, plan.rows, centering, groups);
+      accumulator.add(hsic, plan.weight);
+      details?.add(hsic, plan.weight, exampleIndices(plan.examples));
+      await test?.add(gramsA, gramsB, plan.rows, centering, plan.weight, step, permutedCompute);
+      await options.onBatch?.({ pass: plan.pass, batchesDone: accumulator.batches, totalBatches: plans.length, result: current(), significance: test?.result(accumulator.sums()), state });
     }
   } finally {
     if (!options.engine) await engine.close();
@@ -133,6 +168,8 @@ export async function ckaMatrix(
     batchSize,
     passes,
     seed,
+    ...(test ? { significance: test.result(accumulator.sums()) } : {}),
+    ...(details ? { details: details.result(accumulator.sums(), options.exampleIds) } : {}),
   };
 }
 

@@ -13,6 +13,8 @@ import type { GramEngine } from '../../similarity/gramEngine.js';
 import { LINEAR, type KernelSpec } from '../../similarity/kernel.js';
 import { kernelKey, type OnnxRuntime } from '../runtime.js';
 import { buildGramGraph, layerInputName, type StackedGramOutputs } from './gramGraph.js';
+import type { PermutedCrossCompute } from '../../similarity/permutedCross.js';
+import { buildPermutedCrossGraph, PERMUTED_INPUT_A, PERMUTED_INPUT_B, PERMUTED_INPUT_PERMS, PERMUTED_OUTPUT } from './permutedCrossGraph.js';
 import { buildHsicGraph, HSIC_CROSS_ROWS, HSIC_INPUT_A, HSIC_INPUT_B, HSIC_SELF_A_ROWS, HSIC_SELF_B_ROWS } from './hsicGraph.js';
 import { ZERO_BANDWIDTH_REASON, ZERO_VARIANCE_REASON } from '../../similarity/centeredGrams.js';
 
@@ -157,6 +159,18 @@ export class OnnxGramEngine implements GramEngine {
       return { cross: out[HSIC_CROSS_ROWS].data as Float32Array, selfA: out[HSIC_SELF_A_ROWS].data as Float32Array, selfB: same ? undefined : (out[HSIC_SELF_B_ROWS].data as Float32Array) };
     });
   }
+
+  /** The permutation test's cross products (permutedCrossGraph.ts), a session per chunk shape. */
+  readonly permutedCross: PermutedCrossCompute = async ({ n, a, layersA, b, layersB, perms, permutations }) => {
+    const key = `permuted-cross|n=${n}|${layersA}x${layersB}|k=${permutations}`;
+    const session = await this.runtime.session(key, () => buildPermutedCrossGraph(n, layersA, layersB, permutations));
+    const out = await session.run({
+      [PERMUTED_INPUT_A]: this.runtime.tensor(a, [layersA, n * n]),
+      [PERMUTED_INPUT_B]: this.runtime.tensor(b, [layersB, n, n]),
+      [PERMUTED_INPUT_PERMS]: new this.runtime.ort.Tensor('int32', perms, [permutations, n]),
+    });
+    return out[PERMUTED_OUTPUT].data as Float32Array;
+  };
 
   async close(): Promise<void> {}
 }
