@@ -2,7 +2,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { compareModels as compareModelsOn, type CompareModelsOptions, type CompareProgress, type ComparedModel, type EvaluationData } from '../../src/engine/activations/index.js';
+import { compareModels as compareModelsOn, type CompareModelsOptions, type CompareProgress, type CompareState, type ComparedModel, type EvaluationData } from '../../src/engine/activations/index.js';
 import type { OnnxRuntime } from '../../src/engine/onnx/runtime.js';
 import { ckaMatrix, firstPcVarianceFraction, LINEAR, type LayerActivations } from '../../src/engine/similarity/index.js';
 import { seededRandom } from '../../src/engine/random.js';
@@ -72,6 +72,37 @@ for (const engine of ENGINES) describe(`compareModels on ${engine.name}`, () => 
     runtime = await engine.runtime();
     modelA = smallConvNet(1);
     modelB = smallConvNet(2);
+  });
+
+  test('the permutation test and cell details equal the activation-file path\'s, and resume after an interruption', async () => {
+    const options = { batchSize: 32, passes: 2, seed: 5, permutations: { permutations: 20, seed: 5 }, details: true } as const;
+    const comparison = await compareModels({ model: modelA, layers: LAYERS }, { model: modelB, layers: LAYERS }, data, options);
+    const reference = await ckaMatrix(allActivations(modelA, data), allActivations(modelB, data), { kernel: LINEAR, estimator: 'minibatch', ...options });
+    const significance = comparison.significance!;
+    assert.equal(significance.permutations, 20);
+    assertMatrixClose(significance.nullMean as number[][], reference.significance!.nullMean as number[][], 1e-4, 'null mean');
+    assertMatrixClose(significance.calibrated as number[][], reference.significance!.calibrated as number[][], 1e-4, 'calibrated');
+    const details = comparison.details!;
+    assert.equal(details.perBatch[0][0].length, comparison.cka.batches);
+    assertMatrixClose(details.perBatch.map((row) => row.map((cell) => cell[0]!)), reference.details!.perBatch.map((row) => row.map((cell) => cell[0]!)), 1e-4, 'first batch');
+    assert.deepEqual(details.top![1][2].map((e) => e.example).slice(0, 3), reference.details!.top![1][2].map((e) => e.example).slice(0, 3));
+
+    // Interrupted after 3 batches, resumed from the saved state: the same test.
+    const controller = new AbortController();
+    let saved: CompareState | undefined;
+    await assert.rejects(
+      compareModels({ model: modelA, layers: LAYERS }, { model: modelB, layers: LAYERS }, data, { ...options, signal: controller.signal }, (p) => {
+        if (p.step === 3) {
+          saved = JSON.parse(JSON.stringify(p.state!()));
+          controller.abort();
+        }
+      }),
+    );
+    const resumed = await compareModels({ model: modelA, layers: LAYERS }, { model: modelB, layers: LAYERS }, data, { ...options, resumeFrom: saved });
+    assert.deepEqual(resumed.significance!.pValue, significance.pValue);
+    assertMatrixClose(resumed.significance!.nullMean as number[][], significance.nullMean as number[][], 1e-9, 'resumed null mean');
+    assert.equal(resumed.details!.top, undefined, 'no per-example shares after a resume');
+    assert.match(resumed.details!.contributionsMethod, /resumed/);
   });
 
   test('streams the same minibatch CKA as the activation-file path, batch by batch', async () => {

@@ -15,6 +15,9 @@ import type { OnnxRuntime } from '../onnx/runtime.js';
 import { OnnxGramEngine, type OnnxCenteredGrams } from '../onnx/similarity/onnxGramEngine.js';
 import { isCurrentAccumulatorState, MinibatchCkaAccumulator, sameNames, type AccumulatorState, type CkaMatrixResult } from '../similarity/accumulator.js';
 import { batchHsic } from '../similarity/batchHsic.js';
+import { CellDetailsCollector, type CellDetailsOptions, type CellDetailsResult, type CellDetailsState } from '../similarity/cellDetails.js';
+import { PermutationTest, type PermutationTestOptions, type PermutationTestResult, type PermutationTestState } from '../similarity/permutationTest.js';
+import { tfjsPermutedCross } from '../similarity/permutedCross.js';
 import { layerBatchStatistics, type CenteredGram } from '../similarity/centeredGrams.js';
 import { firstPcPartsFromGram, type FirstPcParts } from '../similarity/principalComponent.js';
 import { LINEAR, type KernelSpec } from '../similarity/kernel.js';
@@ -86,6 +89,10 @@ export interface CompareModelsOptions {
    */
   readonly runtime?: OnnxRuntime | null;
   readonly log?: (message: string) => void;
+  /** A permutation test per cell (similarity/permutationTest.ts); none when absent or with 0 permutations. */
+  readonly permutations?: PermutationTestOptions;
+  /** Keep each cell's per-batch values and per-example shares for its drill-down (similarity/cellDetails.ts). */
+  readonly details?: boolean | Omit<CellDetailsOptions, 'examples'>;
 }
 
 /**
@@ -98,6 +105,8 @@ export interface CompareState {
   readonly accumulator: AccumulatorState;
   readonly firstPc: { readonly a: FirstPcState; readonly b: FirstPcState };
   readonly agreement: AgreementState;
+  readonly permutation?: PermutationTestState;
+  readonly details?: CellDetailsState;
 }
 
 export interface CompareProgress {
@@ -108,6 +117,8 @@ export interface CompareProgress {
   readonly imagesPerSecond: number;
   /** The running CKA matrix and its standard errors (cka phase). */
   readonly result?: CkaMatrixResult;
+  /** The permutation test over the batches so far (cka phase, when it runs). */
+  readonly significance?: PermutationTestResult;
   /** The state to save so that a rerun can resume after this batch (cka phase). */
   readonly state?: () => CompareState;
 }
@@ -127,6 +138,8 @@ export interface ModelComparison {
   readonly subspaceMatch?: readonly LayerPairMatch[];
   /** What ran each model's forward pass and grams, e.g. 'ONNX Runtime cpu' or 'TensorFlow.js'. */
   readonly engines: { readonly a: string; readonly b: string };
+  readonly significance?: PermutationTestResult;
+  readonly details?: CellDetailsResult;
 }
 
 const DEFAULT_BATCH_SIZE = 256;
@@ -166,9 +179,24 @@ export async function compareModels(
   };
   const pcSums = { a: new PcPool(a.layers.length, resume?.firstPc.a), b: new PcPool(b.layers.length, resume?.firstPc.b) };
   const agreement = new AgreementCounter(data.classNames, resume?.agreement);
-  const state = (): CompareState => ({ batchesDone: accumulator.batches, accumulator: accumulator.toJSON(), firstPc: { a: pcSums.a.toJSON(), b: pcSums.b.toJSON() }, agreement: agreement.toJSON() });
-  const started = performance.now();
   const skipped = resume?.batchesDone ?? 0;
+  const testOptions = options.permutations && options.permutations.permutations > 0 ? options.permutations : undefined;
+  let test = testOptions ? (PermutationTest.fromJSON(resume?.permutation, a.layers, b.layers, testOptions) ?? (skipped === 0 ? PermutationTest.create(a.layers, b.layers, testOptions) : undefined)) : undefined;
+  if (testOptions && !test) {
+    test = PermutationTest.create(a.layers, b.layers, testOptions);
+    runWarnings.push('the saved state of the interrupted comparison holds no permutation test with these settings: the test covers only the batches after it resumed');
+  }
+  const details = options.details ? new CellDetailsCollector(a.layers.length, b.layers.length, { ...(typeof options.details === 'object' ? options.details : {}), examples: data.count }, skipped > 0 ? resume?.details : undefined) : undefined;
+  const permutedCompute = hsicEngine?.permutedCross ?? tfjsPermutedCross;
+  const state = (): CompareState => ({
+    batchesDone: accumulator.batches,
+    accumulator: accumulator.toJSON(),
+    firstPc: { a: pcSums.a.toJSON(), b: pcSums.b.toJSON() },
+    agreement: agreement.toJSON(),
+    ...(test ? { permutation: test.toJSON() } : {}),
+    ...(details ? { details: details.toJSON() } : {}),
+  });
+  const started = performance.now();
   let images = 0;
   let noPredictions: string | undefined;
 
@@ -182,7 +210,10 @@ export async function compareModels(
       const resultB = runnerB ? await runnerB.run(b.inputs?.(plan.examples) ?? inputs!, rows, data.exampleShape) : resultA;
       const gramsB = runnerB ? resultB.grams : 'same';
       const groups = Int32Array.from(exampleIndices(plan.examples), (e) => Math.floor(e / batchSize)); // jackknife blocks
-      accumulator.add(hsicEngine ? await hsicEngine.batchHsic(resultA.grams, gramsB, rows, 'unbiased', groups) : await batchHsic(resultA.grams, gramsB, rows, 'unbiased', groups), plan.weight);
+      const hsic = hsicEngine ? await hsicEngine.batchHsic(resultA.grams, gramsB, rows, 'unbiased', groups) : await batchHsic(resultA.grams, gramsB, rows, 'unbiased', groups);
+      accumulator.add(hsic, plan.weight);
+      details?.add(hsic, plan.weight, exampleIndices(plan.examples));
+      await test?.add(resultA.grams, gramsB, rows, 'unbiased', plan.weight, step, permutedCompute);
       pcSums.a.add(resultA.firstPc);
       pcSums.b.add(resultB.firstPc);
       // Each example once, the first time a batch holds it: every used example, whatever the passes.
@@ -194,7 +225,7 @@ export async function compareModels(
       images += rows;
       const seconds = (performance.now() - started) / 1000;
       const imagesPerSecond = images / seconds;
-      await onProgress?.({ phase: 'cka', pass: plan.pass, step: step + 1, total: plans.length, imagesPerSecond, result: current(), state });
+      await onProgress?.({ phase: 'cka', pass: plan.pass, step: step + 1, total: plans.length, imagesPerSecond, result: current(), significance: test?.result(accumulator.sums()), state });
     }
   } finally {
     await Promise.all([runnerA.dispose(), runnerB?.dispose()]);
@@ -213,6 +244,8 @@ export async function compareModels(
     agreement: options.agreement && !noPredictions ? agreement.result() : undefined,
     subspaceMatch,
     engines: { a: runnerA.description, b: (runnerB ?? runnerA).description },
+    ...(test ? { significance: test.result(accumulator.sums()) } : {}),
+    ...(details ? { details: details.result(accumulator.sums(), data.ids) } : {}),
   };
 }
 

@@ -18,7 +18,7 @@ import { exampleIndices } from '../activations/evaluationData.js';
 import { batchHsic } from './batchHsic.js';
 import { CellDetailsCollector, type CellDetailsOptions, type CellDetailsResult, type CellDetailsState } from './cellDetails.js';
 import { PermutationTest, type PermutationTestOptions, type PermutationTestResult, type PermutationTestState } from './permutationTest.js';
-import { tfjsPermutedCross } from './permutedCross.js';
+import { permutedCrossCost, tfjsPermutedCross } from './permutedCross.js';
 import type { Centering } from './centeredGrams.js';
 import { assertUnbiasedBatchSize } from './centering.js';
 import { checkFullDataFits, memoryEngineOf } from './fullDataMemory.js';
@@ -121,7 +121,7 @@ export async function ckaMatrix(
   const accumulator = resumable
     ? MinibatchCkaAccumulator.fromJSON(options.resumeFrom!)
     : new MinibatchCkaAccumulator(layersA.map((l) => l.name), layersB.map((l) => l.name), minibatch ? { groupExamples: batchSize } : {});
-  const runWarnings = [
+  const runWarnings: string[] = [
     ...(coverage.warning ? [coverage.warning] : []),
     ...(options.resumeFrom !== undefined && !resumable ? ['the saved state of the interrupted run is from an older version of RepSim: the comparison started again from the first batch'] : []),
   ];
@@ -129,7 +129,7 @@ export async function ckaMatrix(
   const resumedState = resumable ? (options.resumeFrom as CkaRunState) : undefined;
   const namesA = layersA.map((l) => l.name);
   const namesB = layersB.map((l) => l.name);
-  const testOptions = options.permutations && options.permutations.permutations > 0 ? options.permutations : undefined;
+  const testOptions = fullDataTestCells(options.permutations && options.permutations.permutations > 0 ? options.permutations : undefined, namesA, namesB, minibatch ? 0 : examples, runWarnings);
   // A saved run without the test's sums (or with other settings) restarts the test only when nothing was done yet.
   let test = testOptions ? (PermutationTest.fromJSON(resumedState?.permutation, namesA, namesB, testOptions) ?? (skipped === 0 ? PermutationTest.create(namesA, namesB, testOptions) : undefined)) : undefined;
   if (testOptions && !test) {
@@ -180,6 +180,24 @@ function finishResult(result: CkaMatrixResult, minibatch: boolean, runWarnings: 
     stderrMethod: minibatch ? result.stderrMethod : 'none: the biased and debiased estimators use every example in one batch (stderr is null)',
     warnings: [...runWarnings, ...explainWarnings(result.warnings, degenerate)],
   };
+}
+
+/** Above this many multiply-adds per run, a full-data permutation test over every cell is restricted to the diagonal (about a minute on two cores). */
+export const FULL_DATA_PERMUTATION_BUDGET = 4e12;
+
+/**
+ * A full-data (biased, debiased) test over every cell of n examples costs P·n² per cell: beyond
+ * the budget, and unless the cells were chosen, it runs on the diagonal, with a warning saying so.
+ */
+function fullDataTestCells(test: PermutationTestOptions | undefined, layersA: readonly string[], layersB: readonly string[], n: number, warnings: string[]): PermutationTestOptions | undefined {
+  if (!test || n === 0 || (test.cells !== undefined && test.cells !== 'all')) return test;
+  const cost = permutedCrossCost(layersA.length, layersB.length, n, test.permutations, undefined);
+  if (cost <= FULL_DATA_PERMUTATION_BUDGET) return test;
+  warnings.push(
+    `the permutation test over all ${layersA.length * layersB.length} cells of ${n} examples would take about ${cost.toExponential(1)} multiply-adds: ` +
+      `it ran on the diagonal (layer i with layer i) only; choose cells with permutationCells, or fewer permutations`,
+  );
+  return { ...test, cells: 'diagonal' };
 }
 
 /** The number of batches a minibatch run makes, for progress bars. */

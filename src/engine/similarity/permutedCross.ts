@@ -61,29 +61,43 @@ export async function permutedCross(
   const out = new Float64Array(permutations * la * lb);
   const c = hsicNormalizer(n, centering);
   const size = n * n;
+  const layersPerChunk = Math.max(1, Math.floor(PERMUTED_CHUNK_VALUES / size));
   for (const group of cellGroups(la, lb, selected)) {
-    const a = stack(gramsA, group.rowsA, size);
-    const layersPerChunk = Math.max(1, Math.min(group.colsB.length, Math.floor(PERMUTED_CHUNK_VALUES / size)));
     for (let j0 = 0; j0 < group.colsB.length; j0 += layersPerChunk) {
       const cols = group.colsB.slice(j0, j0 + layersPerChunk);
       const bStack = stack(b, cols, size);
       const permsPerChunk = Math.max(1, Math.min(permutations, Math.floor(PERMUTED_CHUNK_VALUES / (cols.length * size))));
-      for (let p0 = 0; p0 < permutations; p0 += permsPerChunk) {
-        const k = Math.min(permsPerChunk, permutations - p0);
-        const products = await compute({ n, a, layersA: group.rowsA.length, b: bStack, layersB: cols.length, perms: perms.subarray(p0 * n, (p0 + k) * n), permutations: k });
-        const width = k * cols.length;
-        group.rowsA.forEach((i, ii) => {
-          for (let kk = 0; kk < k; kk++) {
-            cols.forEach((j, jj) => {
-              if (selected && !selected[i * lb + j]) return;
-              out[(p0 + kk) * la * lb + i * lb + j] = (products[ii * width + kk * cols.length + jj] * gramsA[i].scale * b[j].scale) / c;
-            });
-          }
-        });
+      for (let i0 = 0; i0 < group.rowsA.length; i0 += layersPerChunk) {
+        const rows = group.rowsA.slice(i0, i0 + layersPerChunk);
+        const a = stack(gramsA, rows, size);
+        for (let p0 = 0; p0 < permutations; p0 += permsPerChunk) {
+          const k = Math.min(permsPerChunk, permutations - p0);
+          const products = await compute({ n, a, layersA: rows.length, b: bStack, layersB: cols.length, perms: perms.subarray(p0 * n, (p0 + k) * n), permutations: k });
+          const width = k * cols.length;
+          rows.forEach((i, ii) => {
+            for (let kk = 0; kk < k; kk++) {
+              cols.forEach((j, jj) => {
+                if (selected && !selected[i * lb + j]) return;
+                out[(p0 + kk) * la * lb + i * lb + j] = (products[ii * width + kk * cols.length + jj] * gramsA[i].scale * b[j].scale) / c;
+              });
+            }
+          });
+        }
       }
     }
   }
   return out;
+}
+
+/**
+ * Multiply-adds and gathered values the test costs per batch of n for the selected cells, P
+ * permutations: each tested cell's inner products (P·n² each) and each B layer's permuted grams.
+ */
+export function permutedCrossCost(la: number, lb: number, n: number, permutations: number, selected: Uint8Array | undefined): number {
+  const groups = cellGroups(la, lb, selected);
+  const cells = groups.reduce((sum, g) => sum + g.rowsA.length * g.colsB.length, 0);
+  const gathered = groups.reduce((sum, g) => sum + g.colsB.length * Math.ceil(g.rowsA.length / Math.max(1, Math.floor(PERMUTED_CHUNK_VALUES / (n * n)))), 0);
+  return permutations * n * n * (cells + gathered);
 }
 
 interface CellGroup {

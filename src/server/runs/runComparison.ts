@@ -5,7 +5,8 @@
 import { stat } from 'node:fs/promises';
 import { compareModels, onnxComparedModel, testSetEvaluation, type ComparedModel, type CompareState, type EvaluationData, type ModelComparison } from '../../engine/activations/index.js';
 import { currentOnnxRuntime } from '../../engine/backend/index.js';
-import { readActivationFile, readNpyFile } from '../../engine/io/files.js';
+import { readActivationArrays, readNpyFile } from '../../engine/io/files.js';
+import { assertSameExampleIds, checkExampleIdCount } from '../../engine/io/exampleIds.js';
 import { checkImageInput, imageExampleShape, layerCandidates, onnxImageTransform, onnxInputsEvaluation, parseOnnxLayerSelection, selectOnnxLayers, type OnnxModelFile } from '../../engine/onnx/import/index.js';
 import type { ImageDataset } from '../../engine/data/index.js';
 import { InputError } from '../../engine/errors.js';
@@ -14,7 +15,9 @@ import { assertSameExamples } from '../../engine/similarity/layers.js';
 import { ckaMatrix, defaultGramEngine, LINEAR, rbf, type AccumulatorState, type KernelSpec, type LayerActivations } from '../../engine/similarity/index.js';
 import { layerNameMatcher } from '../../engine/models/index.js';
 import type { ComparisonSpec, DataSpec } from '../../protocol/experiment.js';
-import type { CkaSettings, CkaSnapshot, ComparisonResult } from '../../protocol/results.js';
+import type { CellDetails, CkaSettings, CkaSnapshot, ComparisonResult } from '../../protocol/results.js';
+import type { CellDetailsResult } from '../../engine/similarity/cellDetails.js';
+import { permutationCellMask, type PermutationTestOptions } from '../../engine/similarity/permutationTest.js';
 import { hashKey, type WorkspaceCache } from '../cache/workspaceCache.js';
 import type { ObtainedModel } from './obtainModels.js';
 
@@ -44,7 +47,28 @@ export function ckaSettings(spec: ComparisonSpec): CkaSettings {
     batchSize: spec.batchSize ?? 256,
     passes: spec.passes ?? 1,
     seed: spec.seed ?? 0,
+    permutations: spec.permutations ?? DEFAULT_PERMUTATIONS,
   };
+}
+
+/** Permutations per cell when an experiment does not say (0 turns the test off). */
+export const DEFAULT_PERMUTATIONS = 100;
+
+/** The engine's permutation-test options for a comparison (undefined: no test); unknown layers in permutationCells are an InputError naming the comparison. */
+function permutationOptions(settings: CkaSettings, spec: ComparisonSpec, name: string, layersA: readonly string[], layersB: readonly string[]): PermutationTestOptions | undefined {
+  if (!settings.permutations) return undefined;
+  const options = { permutations: settings.permutations, seed: settings.seed, cells: spec.permutationCells };
+  try {
+    permutationCellMask(layersA, layersB, options.cells);
+  } catch (error) {
+    throw new InputError(`${name}: ${(error as Error).message}`);
+  }
+  return options;
+}
+
+/** The protocol's cell details from the engine's, with whether the examples are images the server can draw. */
+function cellDetails(details: CellDetailsResult | undefined, images: boolean): CellDetails | undefined {
+  return details && { ...details, images };
 }
 
 function kernelOf(settings: CkaSettings): KernelSpec {
@@ -64,7 +88,7 @@ export async function runComparison(a: ObtainedModel, b: ObtainedModel, context:
       return { path, modified: info?.mtimeMs, size: info?.size };
     }),
   );
-  const key = hashKey({ estimatorVersion: 2, a: a.key, b: b.key, settings, selectionA, selectionB, data: context.data, inputsFiles, firstPc: spec.firstPc, subspaceMatch: spec.subspaceMatch });
+  const key = hashKey({ estimatorVersion: 3, a: a.key, b: b.key, settings, selectionA, selectionB, data: context.data, inputsFiles, firstPc: spec.firstPc, subspaceMatch: spec.subspaceMatch, permutationCells: spec.permutationCells });
   const statePath = context.cache.comparisonStatePath(key);
   const saved = await context.cache.readJson<SavedComparison>(statePath);
   if (saved?.complete && saved.result) {
@@ -76,7 +100,7 @@ export async function runComparison(a: ObtainedModel, b: ObtainedModel, context:
 
   const result =
     a.kind === 'activations' && b.kind === 'activations'
-      ? await compareActivations(a.layers, b.layers, settings, selectionA, selectionB, context, saved?.state as AccumulatorState | undefined, save)
+      ? await compareActivations(a, b, settings, selectionA, selectionB, context, saved?.state as AccumulatorState | undefined, save)
       : a.kind !== 'activations' && b.kind !== 'activations'
         ? await compareLayerModels(a, b, settings, selectionA, selectionB, context, saved?.state as CompareState | undefined, save)
         : (() => {
@@ -91,9 +115,10 @@ type RunnableModel = Exclude<ObtainedModel, { kind: 'activations' }>;
 /** The user's own inputs (data.inputs, with data.labels), checked against every ONNX model. */
 async function inputsEvaluation(data: DataSpec, onnxFiles: readonly OnnxModelFile[]): Promise<EvaluationData> {
   const path = data.inputs!;
-  const entries = await readActivationFile(path, { precision: 'float32' });
-  if (entries.length !== 1) throw new InputError(`${path}: holds ${entries.length} arrays (${entries.map((e) => e.name).join(', ')}); data.inputs takes one array`, path);
+  const { arrays: entries, ids } = await readActivationArrays(path, { precision: 'float32' });
+  if (entries.length !== 1) throw new InputError(`${path}: holds ${entries.length} arrays (${entries.map((e) => e.name).join(', ')}); data.inputs takes one array, and optionally one named 'ids' (the examples' ids)`, path);
   const array = entries[0].array;
+  checkExampleIdCount(ids, path, [{ name: entries[0].name, shape: array.shape }]);
   let labels: Int32Array | undefined;
   if (data.labels !== undefined) {
     const read = await readNpyFile(data.labels);
@@ -106,7 +131,7 @@ async function inputsEvaluation(data: DataSpec, onnxFiles: readonly OnnxModelFil
   const evaluation = onnxInputsEvaluation(array, path, onnxFiles, { labels });
   const count = limit === undefined ? evaluation.count : Math.min(limit, evaluation.count);
   const classes = labels ? Math.max(0, ...labels) + 1 : 0;
-  return { ...evaluation, count, classNames: labels ? Array.from({ length: classes }, (_, k) => String(k)) : undefined };
+  return { ...evaluation, count, classNames: labels ? Array.from({ length: classes }, (_, k) => String(k)) : undefined, ...(ids ? { ids: ids.slice(0, count) } : {}) };
 }
 
 /** An ONNX model's selection: blocks, all, a glob / regex, or a pattern 'op:Relu,Add'. */
@@ -166,6 +191,8 @@ async function compareLayerModels(
       signal: context.signal,
       resumeFrom,
       log: context.log,
+      permutations: permutationOptions(settings, spec, context.name, layersA, layersB),
+      details: true,
     },
     async (progress) => {
       if (progress.phase === 'subspace-match') {
@@ -175,7 +202,7 @@ async function compareLayerModels(
       await save(progress.state!());
       const { result } = progress;
       context.onProgress('compare', progress.step, progress.total, progress.imagesPerSecond, 'images/s');
-      await context.onPartial({ layersA: result!.layersA, layersB: result!.layersB, matrix: result!.matrix, stderr: result!.stderr, batchesDone: progress.step, totalBatches: progress.total });
+      await context.onPartial({ layersA: result!.layersA, layersB: result!.layersB, matrix: result!.matrix, stderr: result!.stderr, batchesDone: progress.step, totalBatches: progress.total, significance: progress.significance });
     },
   );
   const agreement = comparison.agreement;
@@ -190,6 +217,8 @@ async function compareLayerModels(
     matrix: comparison.cka.matrix,
     stderr: comparison.cka.stderr,
     stderrMethod: comparison.cka.stderrMethod,
+    significance: comparison.significance,
+    details: cellDetails(comparison.details, dataset !== undefined || looksLikeImages(evaluation.exampleShape)),
     batches: comparison.cka.batches,
     examples: comparison.cka.examples,
     accuracy: { a: agreement?.accuracyA ?? null, b: agreement?.accuracyB ?? null },
@@ -211,8 +240,8 @@ function selectArrays(layers: LayerActivations[], selection: LayerSelection, mod
 }
 
 async function compareActivations(
-  layersA: LayerActivations[],
-  layersB: LayerActivations[],
+  modelA: Extract<ObtainedModel, { kind: 'activations' }>,
+  modelB: Extract<ObtainedModel, { kind: 'activations' }>,
   settings: CkaSettings,
   selectionA: LayerSelection,
   selectionB: LayerSelection,
@@ -221,9 +250,12 @@ async function compareActivations(
   save: (state: AccumulatorState) => Promise<void>,
 ): Promise<ComparisonResult> {
   const { spec } = context;
-  const a = selectArrays(layersA, selectionA, spec.a);
-  const b = spec.a === spec.b && selectionA === selectionB ? a : selectArrays(layersB, selectionB, spec.b);
+  const a = selectArrays(modelA.layers, selectionA, spec.a);
+  const b = spec.a === spec.b && selectionA === selectionB ? a : selectArrays(modelB.layers, selectionB, spec.b);
   assertSameExamples(a, b, { a: `model '${spec.a}'`, b: `model '${spec.b}'` }); // named as in the experiment file
+  // Rows are examples: with ids in both files they must agree row by row; in one file only, a warning.
+  const idsWarning = assertSameExampleIds(modelA.ids, modelB.ids, modelA.path, modelB.path);
+  if (idsWarning) context.log(`${context.name}: ${idsWarning}`);
   const examples = a[0].shape[0];
   const started = performance.now();
   const result = await ckaMatrix(a, b, {
@@ -235,11 +267,13 @@ async function compareActivations(
     seed: settings.seed,
     signal: context.signal,
     resumeFrom,
+    permutations: permutationOptions(settings, spec, context.name, a.map((l) => l.name), b.map((l) => l.name)),
+    details: true,
     onBatch: async (update) => {
       if (settings.estimator === 'minibatch') await save(update.state());
       const seconds = (performance.now() - started) / 1000;
       context.onProgress('compare', update.batchesDone, update.totalBatches, update.batchesDone / Math.max(seconds, 1e-9), 'batches/s');
-      await context.onPartial({ layersA: update.result.layersA, layersB: update.result.layersB, matrix: update.result.matrix, stderr: update.result.stderr, batchesDone: update.batchesDone, totalBatches: update.totalBatches });
+      await context.onPartial({ layersA: update.result.layersA, layersB: update.result.layersB, matrix: update.result.matrix, stderr: update.result.stderr, batchesDone: update.batchesDone, totalBatches: update.totalBatches, significance: update.significance });
     },
   });
   return {
@@ -253,9 +287,16 @@ async function compareActivations(
     matrix: result.matrix,
     stderr: result.stderr,
     stderrMethod: result.stderrMethod,
+    significance: result.significance,
+    details: cellDetails(result.details, false),
     batches: result.batches,
     examples: result.examples,
     accuracy: { a: null, b: null },
-    warnings: [...result.warnings],
+    warnings: [...result.warnings, ...(idsWarning ? [idsWarning] : [])],
   };
+}
+
+/** [h, w, c] or [c, h, w] with 1 or 3 channels: examples the server can draw as thumbnails. */
+function looksLikeImages(shape: readonly number[]): boolean {
+  return shape.length === 3 && ([1, 3].includes(shape[2]) || [1, 3].includes(shape[0]));
 }
