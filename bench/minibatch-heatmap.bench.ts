@@ -623,6 +623,10 @@ interface RepSimResult {
   readonly wasmHeapBytes: number | null;
   /** This engine's gram rate by width (in-process engines; none for the slow cpu backend). */
   readonly widthRates: readonly WidthRates[];
+  /** The same run with the permutation test (PERMUTATIONS per cell, every cell), timed once after the kept attempt. */
+  readonly permutationSeconds: number | null;
+  /** Its background load (other processes' cores), as for the attempts. */
+  readonly permutationBackgroundCores: number | null;
 }
 
 type ChildResult = RepSimResult | { readonly available: false; readonly backend: BenchBackend; readonly reason: string };
@@ -714,6 +718,17 @@ async function runChild(request: ChildRequest): Promise<ChildResult> {
       if (!shouldRetry(attempts.length, seconds, attempt.backgroundCores, { contendedCores: CONTENDED_CORES, maxRetries: MAX_RETRIES, deadline: request.retryDeadline })) break;
     }
     const kept = leastDisturbed(attempts);
+    // The permutation test's cost: the same run with 100 permutations per cell, as a ratio to the run without.
+    let permutationSeconds: number | null = null;
+    let permutationBackgroundCores: number | null = null;
+    if (engineKind !== 'workers' && backend !== 'cpu') {
+      await waitForQuiet(QUIET_WAIT_SECONDS.timed, QUIET_CORES);
+      const load = new BackgroundLoad();
+      started = performance.now();
+      await ckaMatrix(layersA, layersB, { ...options, permutations: { permutations: PERMUTATIONS, seed: 0 } });
+      permutationSeconds = (performance.now() - started) / 1000;
+      permutationBackgroundCores = load.cores();
+    }
     const memory = tf.memory();
     const peakRssBytes = process.resourceUsage().maxRSS * 1024;
 
@@ -757,6 +772,8 @@ async function runChild(request: ChildRequest): Promise<ChildResult> {
       tfAfter: { numTensors: memory.numTensors, numBytes: memory.numBytes },
       wasmHeapBytes: wasmHeapBytes(),
       widthRates,
+      permutationSeconds,
+      permutationBackgroundCores,
     };
   } finally {
     await engine.close();
@@ -975,7 +992,27 @@ function describeRun(run: RunReport): string[] {
     `  other processes' CPU during the timed section: RepSim ${cores(repsim.backgroundCores)}, NumPy ${cores(numpy.background_cores)}` +
       `   (waited ${seconds(repsim.quietWaitSeconds)} / ${seconds(numpy.quiet_wait_seconds)} for a quiet machine${repsim.startedBusy || numpy.started_busy ? ', gave up: started busy' : ''})` +
       (contended(run) ? '   CONTENDED: these times are not representative' : ''),
+    ...describePermutations(run, repsimRate.flopsPerSecond),
     `  timed attempts (kept: the least disturbed): RepSim ${describeAttempts(repsim.attempts.map((a) => [a.seconds, a.backgroundCores]))}; NumPy ${describeAttempts(numpy.attempts.map((a) => [a.seconds, a.background_cores]))}`,
+  ];
+}
+
+/** Permutations per cell in the benchmark's permutation-test run (the experiments' default). */
+const PERMUTATIONS = 100;
+
+/**
+ * The permutation test's cost beside the run without it: its extra time, the ratio, and its
+ * limit — 2·P·n²·LA·LB FLOPs per batch (the permuted cross products) over the measured rate.
+ */
+function describePermutations(run: RunReport, flopsPerSecond: number): string[] {
+  const extra = run.repsim.permutationSeconds;
+  if (extra === null || extra === undefined) return [];
+  const { batchSize: n, batches, layersA, layersB } = run.problem;
+  const flops = 2 * PERMUTATIONS * n * n * layersA.length * layersB.length * batches;
+  return [
+    `  with the permutation test (${PERMUTATIONS} permutations, all ${layersA.length * layersB.length} cells): ${seconds(extra)}, ` +
+      `ratio ${(extra / run.repsim.seconds).toFixed(2)} to the run without; the test's own limit ${seconds(flops / flopsPerSecond)} = ${gflop(flops)} / ${gflops(flopsPerSecond)}` +
+      ` (other processes: ${cores(run.repsim.permutationBackgroundCores)})`,
   ];
 }
 

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { currentOnnxRuntime, type BackendReport } from '../engine/backend/index.js';
 import { InputError } from '../engine/errors.js';
-import { readActivationFile } from '../engine/io/files.js';
+import { checkExampleIdCount } from '../engine/io/exampleIds.js';
+import { readActivationArrays } from '../engine/io/files.js';
 import type { NdArray } from '../engine/io/ndarray.js';
 import { layerOutputs, planExecution, streamLayerOutputs } from '../engine/activations/layerStream.js';
 import { parseLayerSelection, selectLayers } from '../engine/models/layerSelection.js';
@@ -33,11 +34,16 @@ export async function modelKind(path: string): Promise<ModelKind> {
 
 /** The inputs array of `--inputs`: an .npy, or an .npz holding one array (or one named inputs / x). */
 export async function readInputsArray(path: string): Promise<NdArray> {
-  const entries = await readActivationFile(path, { precision: 'float32' });
-  if (entries.length === 1) return entries[0].array;
-  const named = entries.find((e) => e.name === 'inputs') ?? entries.find((e) => e.name === 'x' || e.name === 'X');
+  return (await readInputs(path)).array;
+}
+
+/** The inputs array of `--inputs` and, when an .npz has an `ids` array beside it, the examples' ids (one per example). */
+export async function readInputs(path: string): Promise<{ readonly array: NdArray; readonly ids?: readonly string[] }> {
+  const { arrays: entries, ids } = await readActivationArrays(path, { precision: 'float32' });
+  const named = entries.length === 1 ? entries[0] : (entries.find((e) => e.name === 'inputs') ?? entries.find((e) => e.name === 'x' || e.name === 'X'));
   if (!named) throw new InputError(`${path}: holds ${entries.length} arrays (${entries.map((e) => e.name).join(', ')}); --inputs takes one array, or one named 'inputs' or 'x'`, path);
-  return named.array;
+  checkExampleIdCount(ids, path, [{ name: named.name, shape: named.array.shape }]);
+  return { array: named.array, ids };
 }
 
 export function onnxRuntimeOrFail(backend: BackendReport, path: string): OnnxRuntime {

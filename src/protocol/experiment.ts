@@ -35,8 +35,9 @@ export interface DataSpec {
   readonly download?: boolean;
   readonly evaluationExamples?: number;
   /**
-   * The user's own examples (.npy, or an .npz with one array), fed to every model as they are
-   * (their preprocessing; examples on the first axis) in place of the dataset's test split.
+   * The user's own examples (.npy, or an .npz with one array and optionally an `ids` array of
+   * per-example ids), fed to every model as they are (their preprocessing; examples on the first
+   * axis) in place of the dataset's test split.
    */
   readonly inputs?: string;
   /** Integer class labels for `inputs` (.npy), one per example: accuracy and per-class agreement need them. */

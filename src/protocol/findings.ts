@@ -1,8 +1,8 @@
 /**
  * What a run shows, computed from its matrices: for two different models with the same layers,
  * Kornblith et al. (2019)'s check that each layer of one is most similar to its counterpart in
- * the other, as a count of the layers that pass and one line of text for the end of the run,
- * the panel and the report.
+ * the other (A → B by the matrix's row maxima, B → A by its column maxima), as counts of the
+ * layers that pass and one line of text for the end of the run, the panel and the report.
  */
 import type { ComparisonResult, LayerIdentification, Matrix } from './results.js';
 
@@ -23,15 +23,40 @@ export function identifyLayers(layersA: readonly string[], layersB: readonly str
     return { layer, mostSimilar: mostSimilar >= 0 ? layersB[mostSimilar] : null, matched, cka: mostSimilar >= 0 ? row[mostSimilar] : null, counterpartCka };
   });
   const defined = layers.filter((l) => l.counterpartCka !== null);
+  const reverse = identifyReverse(matrix, layersB.length);
   return {
     matched: defined.filter((l) => l.matched).length,
     total: defined.length,
+    matchedReverse: reverse.matched,
+    totalReverse: reverse.total,
     meanCorresponding: defined.length ? defined.reduce((sum, l) => sum + l.counterpartCka!, 0) / defined.length : null,
     layers,
   };
 }
 
+/**
+ * The reverse check, B → A: layer j of B passes when its counterpart's CKA (cell [j][j]) is the
+ * maximum of column j (a tie counts for the counterpart); a layer counts when that cell is defined.
+ */
+function identifyReverse(matrix: Matrix, count: number): { matched: number; total: number } {
+  let matched = 0;
+  let total = 0;
+  for (let j = 0; j < count; j++) {
+    const counterpartCka = matrix[j]?.[j] ?? null;
+    if (counterpartCka === null) continue;
+    total++;
+    if (matrix.every((row) => row[j] === null || row[j] === undefined || row[j]! <= counterpartCka)) matched++;
+  }
+  return { matched, total };
+}
+
 const meanText = (identification: LayerIdentification) => (identification.meanCorresponding === null ? '' : `mean CKA of counterparts ${identification.meanCorresponding.toFixed(2)}`);
+
+/** The B → A count for the finding line, e.g. " (b→a: 6 of 6)"; empty when it is not known. */
+function reverseText(identification: LayerIdentification, result: ComparisonResult): string {
+  const { matchedReverse, totalReverse } = identification;
+  return matchedReverse === undefined || totalReverse === undefined ? '' : ` (${result.b}→${result.a}: ${matchedReverse} of ${totalReverse})`;
+}
 
 /** The comparison with its layer identification and finding (none for a model compared with itself). */
 export function withFindings(result: ComparisonResult): ComparisonResult {
@@ -42,7 +67,7 @@ export function withFindings(result: ComparisonResult): ComparisonResult {
   return {
     ...rest,
     layerIdentification: identification,
-    finding: `${identification.matched} of ${identification.total} layers of ${result.a} are most similar to their counterpart in ${result.b}${mean ? `; ${mean}` : ''}`,
+    finding: `${identification.matched} of ${identification.total} layers of ${result.a} are most similar to their counterpart in ${result.b}${reverseText(identification, result)}${mean ? `; ${mean}` : ''}`,
   };
 }
 

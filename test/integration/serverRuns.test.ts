@@ -113,7 +113,7 @@ describe('compute server runs', () => {
       assertMatrixClose(result.matrix, direct.matrix as number[][], 1e-9, 'server vs engine');
       assertMatrixClose(result.stderr, direct.stderr as number[][], 1e-9, 'stderr');
       const out = join(work, 'repsim-results', 'order');
-      for (const f of ['results.json', 'a-vs-b.json', 'a-vs-b.csv', 'a-vs-b.stderr.csv', 'a-vs-b.png', 'report.html']) assert.ok(existsSync(join(out, f)), f);
+      for (const f of ['results.json', 'a-vs-b.json', 'a-vs-b.csv', 'a-vs-b.stderr.csv', 'a-vs-b.png', 'a-vs-b.svg', 'a-vs-b.layers.svg', 'a-vs-b.layers.png', 'report.html']) assert.ok(existsSync(join(out, f)), f);
       assert.ok(!existsSync(join(out, 'a-vs-b.partial.json')), 'the partial file is replaced by the result');
       const saved = JSON.parse(readFileSync(join(out, 'a-vs-b.json'), 'utf8'));
       assert.deepEqual(saved.layersA, ['layer0', 'layer1', 'layer2']);
@@ -121,8 +121,10 @@ describe('compute server runs', () => {
       assert.ok(existsSync(join(work, '.repsim', '.gitignore')), 'the cache ignores itself in git');
       // Same layer names on both sides: Kornblith et al.'s layer identification, from the matrix.
       const rowPeaks = result.matrix.filter((row, i) => row.every((v) => v! <= row[i]!)).length;
+      const columnPeaks = result.matrix.filter((_, j) => result.matrix.every((row) => row[j]! <= result.matrix[j][j]!)).length;
       assert.deepEqual([saved.layerIdentification.matched, saved.layerIdentification.total], [rowPeaks, 3]);
-      assert.equal(saved.finding, `${rowPeaks} of 3 layers of a are most similar to their counterpart in b; mean CKA of counterparts ${((result.matrix[0][0]! + result.matrix[1][1]! + result.matrix[2][2]!) / 3).toFixed(2)}`);
+      assert.deepEqual([saved.layerIdentification.matchedReverse, saved.layerIdentification.totalReverse], [columnPeaks, 3]);
+      assert.equal(saved.finding, `${rowPeaks} of 3 layers of a are most similar to their counterpart in b (b→a: ${columnPeaks} of 3); mean CKA of counterparts ${((result.matrix[0][0]! + result.matrix[1][1]! + result.matrix[2][2]!) / 3).toFixed(2)}`);
       const run = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
       assert.match(run.finding, new RegExp(`^a vs b: ${rowPeaks} of 3 layers most similar to their counterpart \\(mean CKA 0\\.\\d\\d\\)$`));
       assert.equal(run.output, out);

@@ -32,6 +32,8 @@ test('a layer passes when its counterpart is the most similar layer of B (ties c
   ])!;
   assert.equal(result.matched, 2);
   assert.equal(result.total, 3);
+  // B → A, by columns: stem's and stage1's columns peak on their counterparts; stage2's on stage1 (0.9 > 0.6).
+  assert.deepEqual([result.matchedReverse, result.totalReverse], [2, 3]);
   assert.ok(Math.abs(result.meanCorresponding! - (0.99 + 0.95 + 0.6) / 3) < 1e-12);
   assert.deepEqual(
     result.layers.map((l) => [l.layer, l.mostSimilar, l.matched, l.cka, l.counterpartCka]),
@@ -50,6 +52,7 @@ test('undefined cells are skipped; a row without its counterpart does not count'
     [null, null, null],
   ])!;
   assert.deepEqual([result.matched, result.total], [1, 1]);
+  assert.deepEqual([result.matchedReverse, result.totalReverse], [1, 1]);
   assert.deepEqual(result.layers[0], { layer: 'stem/out', mostSimilar: 'stage1/block1/out', matched: false, cka: 0.5, counterpartCka: null });
   assert.equal(result.layers[2].mostSimilar, null);
 });
@@ -65,8 +68,9 @@ test('only for the same layers on both sides, and never for a model compared wit
 test('the comparison finding and the run finding are one line each, computed from the matrices', () => {
   const seeds = withFindings(comparison('seeds', 's0', 's1', [[0.99, 0.9, 0.8], [0.9, 0.97, 0.9], [0.8, 0.9, 0.95]]));
   const untrained = withFindings(comparison('untrained', 's0', 'u0', [[0.99, 0.99, 0.9], [0.93, 0.92, 0.8], [0.88, 0.85, 0.7]]));
-  assert.equal(seeds.finding, '3 of 3 layers of s0 are most similar to their counterpart in s1; mean CKA of counterparts 0.97');
+  assert.equal(seeds.finding, '3 of 3 layers of s0 are most similar to their counterpart in s1 (s1→s0: 3 of 3); mean CKA of counterparts 0.97');
   assert.equal(untrained.layerIdentification!.matched, 1);
+  assert.equal(untrained.finding, '1 of 3 layers of s0 are most similar to their counterpart in u0 (u0→s0: 1 of 3); mean CKA of counterparts 0.87');
   assert.equal(
     runFinding([seeds, untrained]),
     's0 vs s1: 3 of 3 layers most similar to their counterpart (mean CKA 0.97); s0 vs u0: 1 of 3 (mean CKA 0.87)',

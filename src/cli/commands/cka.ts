@@ -3,10 +3,12 @@ import { parseArgs } from 'node:util';
 import { computeBackendName, type BackendReport } from '../../engine/backend/index.js';
 import { chooseGramEngine, ckaMatrix, featureCount, gramFlops, LINEAR, plannedBatches, rbf, type CkaEstimator, type KernelSpec } from '../../engine/similarity/index.js';
 import { InputError } from '../../engine/errors.js';
-import { assertSameExampleCount, loadActivations } from '../../engine/io/activationFiles.js';
+import type { PermutationTestResult } from '../../engine/similarity/permutationTest.js';
+import { assertSameExampleCount, loadActivationFile, type ActivationFile } from '../../engine/io/activationFiles.js';
+import { assertSameExampleIds } from '../../engine/io/exampleIds.js';
 import { matrixToCsv, matrixToTable, writeOutputs } from '../output.js';
 import { ProgressLine } from '../progress.js';
-import { modelActivations, modelKind, readInputsArray, type ModelKind } from '../models.js';
+import { modelActivations, modelKind, readInputs, type ModelKind } from '../models.js';
 import { parseChoice, parseNumberOption, UsageError, type CommandContext } from '../options.js';
 
 export const CKA_USAGE = `repsim cka A B [options]
@@ -24,7 +26,11 @@ export const CKA_USAGE = `repsim cka A B [options]
   --batch-size N             minibatch size (default 256, or all examples if fewer)
   --passes K                 passes over the examples (default 1: consecutive batches in file
                              order; more: a seeded reshuffle per pass)
-  --seed S                   seed for the reshuffles (default 0)
+  --seed S                   seed for the reshuffles and the permutations (default 0)
+  --permutations P           permutation test per cell: P shuffles of B's examples within
+                             each batch give each cell a p-value and a calibrated CKA
+                             (default 100; 0: off)
+  --permutation-cells C      all (default) | diagonal: the cells the test runs on
   --threads N                threads for the gram work: ONNX Runtime's intra-op threads, or
                              TensorFlow.js worker threads (default: auto, all cores)
   --json OUT                 write {layersA, layersB, matrix, stderr, ...} as JSON
@@ -42,6 +48,8 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
       'batch-size': { type: 'string' },
       passes: { type: 'string', default: '1' },
       seed: { type: 'string', default: '0' },
+      permutations: { type: 'string', default: '100' },
+      'permutation-cells': { type: 'string', default: 'all' },
       threads: { type: 'string', default: 'auto' },
       json: { type: 'string' },
       csv: { type: 'string' },
@@ -59,6 +67,8 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
   const estimator: CkaEstimator = parseChoice('--estimator', values.estimator!, ['biased', 'debiased', 'minibatch'] as const);
   const passes = parseNumberOption('--passes', values.passes!, { integer: true, min: 1 });
   const seed = parseNumberOption('--seed', values.seed!, { integer: true, min: 0 });
+  const permutations = parseNumberOption('--permutations', values.permutations!, { integer: true, min: 0 });
+  const permutationCells = parseChoice('--permutation-cells', values['permutation-cells']!, ['all', 'diagonal'] as const);
   const threads = values.threads === 'auto' ? 'auto' : parseNumberOption('--threads', values.threads!, { integer: true, min: 1 });
   if (estimator !== 'minibatch' && (values['batch-size'] !== undefined || passes !== 1)) {
     throw new UsageError(`--batch-size and --passes apply to --estimator minibatch; '${estimator}' uses all examples at once`, 'estimator');
@@ -77,12 +87,22 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
   const requestedBatch = values['batch-size'] !== undefined ? parseNumberOption('--batch-size', values['batch-size'], { integer: true, min: 4 }) : undefined;
 
   const backend = await context.backend();
-  const inputs = values.inputs !== undefined && models ? await readInputsArray(values.inputs) : undefined;
-  const load = (path: string, kind: ModelKind, selection: string | undefined) =>
-    kind === 'activations' ? loadActivations(path) : modelActivations(path, inputs!, values.inputs!, { selection: selection ?? values.layers ?? 'blocks', batchSize: requestedBatch ?? 256, backend });
-  const layersA = await load(pathA, kindA, values['layers-a']);
-  const layersB = pathA === pathB && values['layers-a'] === values['layers-b'] ? layersA : await load(pathB, kindB, values['layers-b']);
+  const inputsFile = values.inputs !== undefined && models ? await readInputs(values.inputs) : undefined;
+  const inputs = inputsFile?.array;
+  // A model's examples are the inputs file's, and so are its ids.
+  const load = async (path: string, kind: ModelKind, selection: string | undefined): Promise<ExamplesWithIds> =>
+    kind === 'activations'
+      ? { ...(await loadActivationFile(path)), idsFile: path }
+      : { layers: await modelActivations(path, inputs!, values.inputs!, { selection: selection ?? values.layers ?? 'blocks', batchSize: requestedBatch ?? 256, backend }), ids: inputsFile?.ids, idsFile: values.inputs! };
+  const loadedA = await load(pathA, kindA, values['layers-a']);
+  const loadedB = pathA === pathB && values['layers-a'] === values['layers-b'] ? loadedA : await load(pathB, kindB, values['layers-b']);
+  const layersA = loadedA.layers;
+  const layersB = loadedB.layers;
   assertSameExampleCount(pathA, layersA, pathB, layersB);
+  if (loadedA.idsFile !== loadedB.idsFile) {
+    const idsWarning = assertSameExampleIds(loadedA.ids, loadedB.ids, loadedA.idsFile, loadedB.idsFile);
+    if (idsWarning) context.warn(idsWarning);
+  }
   const examples = layersA[0].shape[0];
   if (estimator !== 'biased' && examples < 4) {
     throw new InputError(`${pathA === pathB ? pathA : `${pathA} and ${pathB}`}: ${examples} examples; ${estimator} CKA needs at least 4 (the unbiased HSIC estimator divides by n(n−3))`, pathA);
@@ -103,6 +123,8 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
     passes,
     seed,
     engine,
+    permutations: permutations > 0 ? { permutations, seed, cells: permutationCells } : undefined,
+    details: true,
     onBatch: ({ batchesDone, totalBatches }) => progress.update(batchesDone, totalBatches, 'batches'),
   }).finally(async () => {
     progress.finish();
@@ -126,6 +148,8 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
         passes: result.passes,
         seed: result.seed,
         batches: result.batches,
+        ...(result.significance ? { significance: result.significance } : {}),
+        ...(result.details ? { details: result.details } : {}),
         files: { a: pathA, b: pathB, ...(inputs ? { inputs: values.inputs } : {}) },
         backend: computeBackendName(backend),
         warnings: result.warnings,
@@ -138,6 +162,19 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
     { path: values.csv, contents: () => matrixToCsv(result.layersA, result.layersB, result.matrix) },
   ]);
   if (values.json === undefined && values.csv === undefined) context.print(matrixToTable(result.layersA, result.layersB, result.matrix));
+  if (result.significance) context.log(significanceSummary(result.significance));
+}
+
+/** One line: how many tested cells are distinguishable from chance at 0.05, and the test's floor. */
+export function significanceSummary(test: PermutationTestResult): string {
+  const tested = test.pValue.flat().filter((p): p is number => p !== null);
+  const significant = tested.filter((p) => p <= 0.05).length;
+  return `permutation test (${test.permutations} permutations): ${significant} of ${tested.length} tested cells have p ≤ 0.05 (the smallest possible p is 1/${test.permutations + 1})`;
+}
+
+/** One side's layers, with the example ids of the file its examples come from (the activation file, or a model's inputs file). */
+interface ExamplesWithIds extends ActivationFile {
+  readonly idsFile: string;
 }
 
 function describe(backend: BackendReport): string {

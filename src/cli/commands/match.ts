@@ -2,9 +2,10 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { subspaceMatch } from '../../engine/similarity/subspaceMatch.js';
-import { assertSameExampleCount, findLayer, layerInMemory, loadActivations } from '../../engine/io/activationFiles.js';
+import { assertSameExampleCount, findLayer, layerInMemory, loadActivationFile } from '../../engine/io/activationFiles.js';
+import { assertSameExampleIds } from '../../engine/io/exampleIds.js';
 import type { LayerActivations } from '../../engine/similarity/layers.js';
-import { modelActivations, modelKind, readInputsArray, type ModelKind } from '../models.js';
+import { modelActivations, modelKind, readInputs, type ModelKind } from '../models.js';
 import { writeOutputs } from '../output.js';
 import { parseNumberOption, UsageError, type CommandContext } from '../options.js';
 
@@ -47,16 +48,27 @@ export async function runMatch(argv: string[], context: CommandContext): Promise
   const kinds = [await modelKind(pathA), await modelKind(pathB)];
   if (kinds.some((k) => k !== 'activations') && values.inputs === undefined) throw new UsageError('match: models need --inputs X.npy (the examples fed to both)', 'inputs', 'match');
   const backend = await context.backend();
-  const inputs = values.inputs !== undefined && kinds.some((k) => k !== 'activations') ? await readInputsArray(values.inputs) : undefined;
+  const inputsFile = values.inputs !== undefined && kinds.some((k) => k !== 'activations') ? await readInputs(values.inputs) : undefined;
+  const inputs = inputsFile?.array;
+  // The chosen layer, with the example ids of the file its examples come from (a model's are its inputs file's).
   const load = async (path: string, kind: ModelKind, layer: string | undefined, option: string) => {
-    if (kind === 'activations') return findLayer(path, await loadActivations(path), layer, option);
+    if (kind === 'activations') {
+      const file = await loadActivationFile(path);
+      return { layer: findLayer(path, file.layers, layer, option), ids: file.ids, idsFile: path };
+    }
     if (layer === undefined) throw new UsageError(`${option} NAME is needed for the model ${path} (see repsim layers ${path})`, option, 'match');
     const [found] = await modelActivations(path, inputs!, values.inputs!, { selection: layer, batchSize: 256, backend });
-    return kind === 'onnx' ? channelsLast(found) : found;
+    return { layer: kind === 'onnx' ? channelsLast(found) : found, ids: inputsFile?.ids, idsFile: values.inputs! };
   };
-  const chosenA = await load(pathA, kinds[0], values['layer-a'], '--layer-a');
-  const chosenB = await load(pathB, kinds[1], values['layer-b'], '--layer-b');
+  const loadedA = await load(pathA, kinds[0], values['layer-a'], '--layer-a');
+  const loadedB = await load(pathB, kinds[1], values['layer-b'], '--layer-b');
+  const chosenA = loadedA.layer;
+  const chosenB = loadedB.layer;
   assertSameExampleCount(pathA, [chosenA], pathB, [chosenB]);
+  if (loadedA.idsFile !== loadedB.idsFile) {
+    const idsWarning = assertSameExampleIds(loadedA.ids, loadedB.ids, loadedA.idsFile, loadedB.idsFile);
+    if (idsWarning) context.warn(idsWarning);
+  }
   // Subspace match needs every activation vector at once: a streamed layer is read whole.
   const layerA = layerInMemory(chosenA, pathA);
   const layerB = layerInMemory(chosenB, pathB);

@@ -1,10 +1,12 @@
 /**
- * Loads activation files as layers: every layer validated, named `file:layer` in errors. A file
- * larger than `inMemoryLimit` is not read whole: its layers read their rows from the file batch
- * by batch (see `streamedActivations.ts`).
+ * Loads activation files as layers: every layer validated, named `file:layer` in errors, with
+ * the file's example ids when it has an `ids` array (exampleIds.ts). A file larger than
+ * `inMemoryLimit` is not read whole: its layers read their rows from the file batch by batch
+ * (see `streamedActivations.ts`).
  */
 import { stat } from 'node:fs/promises';
-import { readActivationFile } from './files.js';
+import { checkExampleIdCount, type WithExampleIds } from './exampleIds.js';
+import { readActivationArrays } from './files.js';
 import { assertAllFinite } from './ndarray.js';
 import { openLargeActivationFile } from './streamedActivations.js';
 import { InputError } from '../errors.js';
@@ -17,25 +19,43 @@ export interface LoadActivationsOptions {
 
 export const DEFAULT_IN_MEMORY_LIMIT = 1024 ** 3;
 
+/** The layers of an activation file (an `ids` array is not one). */
 export async function loadActivations(path: string, options: LoadActivationsOptions = {}): Promise<LayerActivations[]> {
+  return (await loadActivationFile(path, options)).layers;
+}
+
+/** An activation file's layers and, when it has an `ids` array, its example ids (checked: one per example). */
+export interface ActivationFile {
+  readonly layers: LayerActivations[];
+  readonly ids?: readonly string[];
+}
+
+export async function loadActivationFile(path: string, options: LoadActivationsOptions = {}): Promise<ActivationFile> {
   const limit = options.inMemoryLimit ?? DEFAULT_IN_MEMORY_LIMIT;
   const bytes = await stat(path).then(
     (s) => (s.isFile() ? s.size : 0),
     () => 0, // missing or unreadable: the whole-file reader names the reason
   );
-  if (bytes > limit) return loadStreamed(path, limit);
-  const entries = await readActivationFile(path);
-  if (entries.length === 0) throw new InputError(`${path}: holds no arrays`, path);
-  return entries.map(({ name, array }) => {
+  const { arrays, ids } = bytes > limit ? loadStreamed(path, limit) : await loadInMemory(path);
+  if (arrays.length === 0) throw new InputError(`${path}: holds ${ids ? 'only example ids, no layers' : 'no arrays'}`, path);
+  checkExampleIdCount(ids, path, arrays);
+  return ids === undefined ? { layers: arrays } : { layers: arrays, ids };
+}
+
+async function loadInMemory(path: string): Promise<WithExampleIds<LayerActivations>> {
+  const { arrays, ids } = await readActivationArrays(path);
+  const layers = arrays.map(({ name, array }): LayerActivations => {
     const source = `${path}:${name}`;
     checkLayerShape(array.shape, source);
     assertAllFinite(array, source);
     return { name, shape: array.shape, data: array.data instanceof Float32Array ? array.data : Float32Array.from(array.data) };
   });
+  return { arrays: layers, ids };
 }
 
-function loadStreamed(path: string, limit: number): LayerActivations[] {
-  return openLargeActivationFile(path, { wholeMemberLimit: limit }).map((array): LayerActivations => {
+function loadStreamed(path: string, limit: number): WithExampleIds<LayerActivations> {
+  const { arrays, ids } = openLargeActivationFile(path, { wholeMemberLimit: limit });
+  const layers = arrays.map((array): LayerActivations => {
     const source = `${path}:${array.name}`;
     checkLayerShape(array.shape, source);
     if ('data' in array) {
@@ -51,6 +71,7 @@ function loadStreamed(path: string, limit: number): LayerActivations[] {
       readRows: (examples) => array.readRows(examples),
     };
   });
+  return { arrays: layers, ids };
 }
 
 function checkLayerShape(shape: readonly number[], source: string): void {

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { InputError } from '../errors.js';
 import type { NdArray, ReadOptions } from './ndarray.js';
 import { parseNpy } from './npy.js';
-import { parseNpz, type NpzEntry } from './npz.js';
+import { npzMemberBytes, parseNpz, type NpzEntry } from './npz.js';
+import { splitExampleIds, type WithExampleIds } from './exampleIds.js';
 
 /** Reads a whole file; a missing or unreadable path is an InputError naming it. */
 async function readInputFile(path: string): Promise<Uint8Array> {
@@ -38,17 +39,28 @@ export async function readNpzFile(path: string, options: ReadOptions = {}): Prom
 
 /**
  * Reads the layers of an activation file: an `.npz` holds one array per layer; an `.npy` is a
- * single layer named after the file's stem (`fc1.npy` → `fc1`). The format is told by the
- * content's magic bytes, so a misnamed file still reads; unrecognized content is parsed as
- * the extension says, so the error speaks of the format the user meant.
+ * single layer named after the file's stem (`fc1.npy` → `fc1`). An `.npz` array named `ids`
+ * is not a layer: see `readActivationArrays`, which returns it.
  */
 export async function readActivationFile(path: string, options: ReadOptions = {}): Promise<NpzEntry[]> {
+  return (await readActivationArrays(path, options)).arrays;
+}
+
+/**
+ * The arrays of an activation (or inputs) file and its example ids, when an `.npz` has an `ids`
+ * array (see exampleIds.ts). The format is told by the content's magic bytes, so a misnamed file
+ * still reads; unrecognized content is parsed as the extension says, so the error speaks of the
+ * format the user meant.
+ */
+export async function readActivationArrays(path: string, options: ReadOptions = {}): Promise<WithExampleIds<NpzEntry>> {
   const bytes = await readInputFile(path);
   const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b; // "PK"
   const isNpy = bytes[0] === 0x93 && bytes[1] === 0x4e; // "\x93N"
   const extension = extname(path).toLowerCase();
-  if (isZip || (!isNpy && extension === '.npz')) return parseNpz(bytes, path, options);
-  return [{ name: basename(path, extname(path)), array: parseNpy(bytes, path, options) }];
+  if (isZip || (!isNpy && extension === '.npz')) {
+    return splitExampleIds(npzMemberBytes(bytes, path), path, (member) => member.bytes(), (member) => ({ name: member.name, array: parseNpy(member.bytes(), member.source, options) }));
+  }
+  return { arrays: [{ name: basename(path, extname(path)), array: parseNpy(bytes, path, options) }] };
 }
 
 /**

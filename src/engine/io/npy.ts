@@ -47,10 +47,26 @@ export interface NpyHeader {
  */
 export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader {
   const fail = failFor(source);
+  const header = parseRawNpyHeader(bytes, source);
+  const dtype = parseDescr(header.descr as PyValue, fail);
+  return { dataStart: header.dataStart, dtype, fortranOrder: header.fortranOrder, shape: header.shape, dataBytes: size(header.shape) * dtype.itemSize };
+}
+
+/** A `.npy` header as written, its dtype not checked: for the arrays read as text (example ids). */
+export interface RawNpyHeader {
+  readonly dataStart: number;
+  /** The `descr` value: a dtype string such as '<U8', or a list for a structured dtype. */
+  readonly descr: unknown;
+  readonly fortranOrder: boolean;
+  readonly shape: number[];
+}
+
+/** Parses the preamble and header dict of a `.npy`, leaving the dtype to the caller. */
+export function parseRawNpyHeader(bytes: Uint8Array, source: string): RawNpyHeader {
+  const fail = failFor(source);
   const { headerText, dataStart } = readPreamble(bytes, fail);
   const header = parseHeader(headerText, fail);
-  const dtype = parseDescr(header.descr, fail);
-  return { dataStart, dtype, fortranOrder: header.fortranOrder, shape: header.shape, dataBytes: size(header.shape) * dtype.itemSize };
+  return { dataStart, descr: header.descr, fortranOrder: header.fortranOrder, shape: header.shape };
 }
 
 /** Enough of a file's start to hold the header of any `.npy` RepSim meets (NumPy's are under 1 KiB unless the shape is huge). */

@@ -26,12 +26,25 @@ const NPY_SUFFIX = '.npy';
  * `source:entry`.
  */
 export function parseNpz(bytes: Uint8Array, source: string, options: ReadOptions = {}): NpzEntry[] {
+  return npzMemberBytes(bytes, source).map((member) => ({ name: member.name, array: parseNpy(member.bytes(), member.source, options) }));
+}
+
+/** One array of an archive, not yet parsed: its name, `source:name` for messages, and its `.npy` bytes. */
+export interface NpzMember {
+  readonly name: string;
+  readonly source: string;
+  /** The member's `.npy` bytes, inflated and checked against its CRC-32 when asked for. */
+  bytes(): Uint8Array;
+}
+
+/** The arrays of an `.npz` archive as `.npy` bytes, in archive order, for callers that parse some differently. */
+export function npzMemberBytes(bytes: Uint8Array, source: string): NpzMember[] {
   const fail = (reason: string): never => {
     throw new InputError(`${source}: ${reason}`, source);
   };
   if (!(bytes[0] === 0x50 && bytes[1] === 0x4b)) fail('not an .npz file (not a zip archive)');
   const zip = new ZipReader(memorySource(bytes), fail);
-  return npzMembers(zip, fail).map(({ name, entry }) => ({ name, array: parseNpy(zip.contents(entry), `${source}:${printable(name)}`, options) }));
+  return npzMembers(zip, fail).map(({ name, entry }) => ({ name, source: `${source}:${printable(name)}`, bytes: () => zip.contents(entry) }));
 }
 
 /** The archive's arrays (directories skipped), named without `.npy`, each name once; in archive order. */

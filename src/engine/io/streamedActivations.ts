@@ -21,6 +21,7 @@ import type { BatchPlan } from '../similarity/schedule.js';
 import { unravelIndex, firstNonFiniteIndex, size } from './ndarray.js';
 import { checkNpyDataLength, decodeNpyElements, npyHeaderEnd, NPY_HEADER_PROBE_BYTES, parseNpy, parseNpyHeader, type NpyHeader } from './npy.js';
 import { crc32, METHOD_DEFLATE, METHOD_STORED, npzMembers, printable, ZipReader, type ByteSource, type ZipEntry } from './npz.js';
+import { splitExampleIds, type WithExampleIds } from './exampleIds.js';
 
 /** A layer whose rows are read from its file batch by batch. */
 export interface StreamedArray {
@@ -52,28 +53,28 @@ const DIRECTORY_WINDOW_BYTES = 256 * 1024;
 
 const GIB = 1024 ** 3;
 
-/** The arrays of a large activation file, in archive order: streamed where possible. */
-export function openLargeActivationFile(path: string, options: StreamOptions): (StreamedArray | WholeArray)[] {
+/** The arrays of a large activation file, in archive order: streamed where possible; an `.npz`'s `ids` array read whole as its example ids. */
+export function openLargeActivationFile(path: string, options: StreamOptions): WithExampleIds<StreamedArray | WholeArray> {
   const file = new LargeFile(path);
   try {
     const start = file.read(0, Math.min(file.length, 8));
     const isZip = start[0] === 0x50 && start[1] === 0x4b; // "PK"
     const isNpy = start[0] === 0x93 && start[1] === 0x4e; // "\x93N"
     if (isZip || (!isNpy && extname(path).toLowerCase() === '.npz')) return openNpz(file, options);
-    return [openMember(file, basename(path, extname(path)), path, 0, file.length, undefined, options)];
+    return { arrays: [openMember(file, basename(path, extname(path)), path, 0, file.length, undefined, options)] };
   } finally {
     file.close();
   }
 }
 
-function openNpz(file: LargeFile, options: StreamOptions): (StreamedArray | WholeArray)[] {
+function openNpz(file: LargeFile, options: StreamOptions): WithExampleIds<StreamedArray | WholeArray> {
   const fail = (reason: string): never => {
     throw new InputError(`${file.path}: ${reason}`, file.path);
   };
   const start = file.read(0, Math.min(file.length, 2));
   if (!(start[0] === 0x50 && start[1] === 0x4b)) fail('not an .npz file (not a zip archive)');
   const zip = new ZipReader(file.directorySource(), fail);
-  return npzMembers(zip, fail).map(({ name, entry }) => {
+  return splitExampleIds(npzMembers(zip, fail), file.path, ({ entry }) => zip.contents(entry), ({ name, entry }): StreamedArray | WholeArray => {
     const source = `${file.path}:${printable(name)}`;
     const dataStart = zip.dataOffset(entry);
     if (entry.method === METHOD_STORED) {

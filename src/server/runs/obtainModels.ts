@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendReport } from '../../engine/backend/index.js';
 import type { ImageDataset } from '../../engine/data/index.js';
+import { InputError } from '../../engine/errors.js';
 import { architectureName, buildModel, parseArchitecture } from '../../engine/models/index.js';
 import type { LayerActivations } from '../../engine/similarity/layers.js';
 import { datasetTrainingData, hasTrainingCheckpoint, loadLayersModelFromPath, resumeTraining, savedModelFingerprint, saveLayersModel, trainModel, type EpochSummary, type TrainOptions, type LearningRateSchedule, type TrainConfigInput } from '../../engine/train/index.js';
 import { loadOnnxModel, type OnnxImageInputSpec, type OnnxModelFile } from '../../engine/onnx/import/index.js';
 import { isActivationsModel, isOnnxModel, isSavedModel, type DataSpec, type InputNormalizationSpec, type ModelEntry, type TrainingSpec } from '../../protocol/experiment.js';
 import type { ModelSummary, TrainingMetrics } from '../../protocol/results.js';
-import { loadActivations } from '../../engine/io/activationFiles.js';
+import { loadActivationFile } from '../../engine/io/activationFiles.js';
 import { hashKey, type WorkspaceCache } from '../cache/workspaceCache.js';
 import { resolveAgainst } from '../experiments/semantics.js';
 
@@ -27,7 +28,16 @@ const CHECKPOINT_EVERY_STEPS = 10;
 export type ObtainedModel =
   | { readonly kind: 'layers'; readonly model: tfl.LayersModel; readonly key: string; readonly summary: ModelSummary; readonly normalize?: InputNormalizationSpec }
   | { readonly kind: 'onnx'; readonly file: OnnxModelFile; readonly image: OnnxImageInputSpec; readonly key: string; readonly summary: ModelSummary }
-  | { readonly kind: 'activations'; readonly layers: LayerActivations[]; readonly key: string; readonly summary: ModelSummary };
+  | {
+      readonly kind: 'activations';
+      readonly layers: LayerActivations[];
+      /** The activation file. */
+      readonly path: string;
+      /** Its example ids, when it has an `ids` array (one per example, checked). */
+      readonly ids?: readonly string[];
+      readonly key: string;
+      readonly summary: ModelSummary;
+    };
 
 export interface ModelContext {
   readonly filePath: string;
@@ -39,6 +49,11 @@ export interface ModelContext {
   readonly onTraining: (metrics: TrainingMetrics) => void;
   readonly onProgress: (label: string, step: number, total: number, imagesPerSecond: number, imagesPerStep: number) => void;
   readonly log: (message: string) => void;
+  /**
+   * A trained model must come from the workspace cache (recomputing a finished run's cell): one
+   * that is not there, or cannot be read, is an InputError rather than trained again.
+   */
+  readonly cachedOnly?: boolean;
 }
 
 interface TrainedModelMeta {
@@ -72,9 +87,9 @@ export function trainConfig(spec: TrainingSpec | undefined, seed: number): Train
 export async function obtainModel(id: string, entry: ModelEntry, context: ModelContext): Promise<ObtainedModel> {
   if (isActivationsModel(entry)) {
     const path = resolveAgainst(context.filePath, entry.activations);
-    const layers = await loadActivations(path);
+    const { layers, ids } = await loadActivationFile(path);
     const { mtimeMs: modified, size } = await stat(path);
-    return { kind: 'activations', layers, key: hashKey({ activations: path, modified, size }), summary: { id, source: 'activations' } };
+    return { kind: 'activations', layers, path, ...(ids ? { ids } : {}), key: hashKey({ activations: path, modified, size }), summary: { id, source: 'activations' } };
   }
   if (isSavedModel(entry)) {
     const path = resolveAgainst(context.filePath, entry.path);
@@ -140,11 +155,13 @@ async function trainOrReuse(id: string, entry: Extract<ModelEntry, { architectur
       cached.history.forEach((epoch) => context.onTraining(epochMetrics(id, epoch)));
       return { kind: 'layers', model, key, summary: summary(cached, 'cache') };
     } catch (error) {
+      if (context.cachedOnly) throw new InputError(`model '${id}' is no longer in the cache (${(error as Error).message}): run the experiment again`, id);
       context.log(`${id}: the cached model could not be read (${(error as Error).message}); training again`);
       await rm(directory, { recursive: true, force: true });
     }
   }
 
+  if (context.cachedOnly) throw new InputError(`model '${id}' is no longer in the cache: run the experiment again`, id);
   const checkpointDirectory = join(directory, 'checkpoint');
   const options: TrainOptions = {
     signal: context.signal,
