@@ -48,8 +48,10 @@ export interface ExampleContribution {
 
 /** What the drill-down of a cell shows, for every cell. */
 export interface CellDetails {
-  /** Each batch's own CKA per cell: perBatch[i][j][b] (null where a batch's CKA is undefined). */
+  /** Each batch's own CKA per cell: perBatch[i][j][b] (null where a batch's CKA is undefined); empty lists when not kept. */
   readonly perBatch: (number | null)[][][];
+  /** Why the per-batch values were not kept (too many cells × batches), when they were not. */
+  readonly perBatchMethod?: string;
   /** Per cell, the examples contributing most (largest share first) and least (smallest first); absent when not kept (see contributionsMethod). */
   readonly top?: ExampleContribution[][][];
   readonly bottom?: ExampleContribution[][][];

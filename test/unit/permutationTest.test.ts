@@ -205,3 +205,12 @@ describe('cell details', () => {
 function toBatch(layer: LayerActivations) {
   return { rows: layer.shape[0], cols: layer.shape[1], data: layer.data };
 }
+
+test('per-batch values too many to keep are not kept: empty lists, and the method says why', () => {
+  const collector = new CellDetailsCollector(2, 2, { examples: 10, batches: 100, maxPerBatchValues: 300 });
+  const batch = { layersA: 2, layersB: 2, cross: new Float64Array(4).fill(1), selfA: new Float64Array(2).fill(1), selfB: new Float64Array(2).fill(1), rowCross: new Float32Array(40), cellFactor: new Float64Array(4) };
+  collector.add(batch, 1, Uint32Array.from(Array(10).keys()));
+  const result = collector.result({ cross: batch.cross, selfA: batch.selfA, selfB: batch.selfB });
+  assert.deepEqual(result.perBatch, [[[], []], [[], []]]);
+  assert.match(result.perBatchMethod!, /not kept: 100 batches × 4 cells/);
+});

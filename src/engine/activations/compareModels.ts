@@ -186,7 +186,7 @@ export async function compareModels(
     test = PermutationTest.create(a.layers, b.layers, testOptions);
     runWarnings.push('the saved state of the interrupted comparison holds no permutation test with these settings: the test covers only the batches after it resumed');
   }
-  const details = options.details ? new CellDetailsCollector(a.layers.length, b.layers.length, { ...(typeof options.details === 'object' ? options.details : {}), examples: data.count }, skipped > 0 ? resume?.details : undefined) : undefined;
+  const details = options.details ? new CellDetailsCollector(a.layers.length, b.layers.length, { batches: plans.length, ...(typeof options.details === 'object' ? options.details : {}), examples: data.count }, skipped > 0 ? resume?.details : undefined) : undefined;
   const permutedCompute = hsicEngine?.permutedCross ?? tfjsPermutedCross;
   const state = (): CompareState => ({
     batchesDone: accumulator.batches,

@@ -25,8 +25,10 @@ export interface ExampleShare {
 }
 
 export interface CellDetailsResult {
-  /** perBatch[i][j][b]: batch b's own CKA (null where undefined). */
+  /** perBatch[i][j][b]: batch b's own CKA (null where undefined); empty lists when not kept (see perBatchMethod). */
   readonly perBatch: (number | null)[][][];
+  /** Why the per-batch values were not kept, when they were not. */
+  readonly perBatchMethod?: string;
   readonly top?: ExampleShare[][][];
   readonly bottom?: ExampleShare[][][];
   readonly contributionsMethod: string;
@@ -47,15 +49,21 @@ export interface CellDetailsOptions {
   readonly maxShareValues?: number;
   /** Top and bottom examples reported per cell (default 8). */
   readonly topExamples?: number;
+  /** Batches the run makes; with more than `maxPerBatchValues` cells × batches, per-batch values are not kept. */
+  readonly batches?: number;
+  /** The most per-batch values to keep (default 1 Mi: they go into the results JSON and the report). */
+  readonly maxPerBatchValues?: number;
 }
 
 const DEFAULT_MAX_SHARE_VALUES = 32 * 1024 * 1024;
+const DEFAULT_MAX_PER_BATCH_VALUES = 1024 * 1024;
 
 export class CellDetailsCollector {
   private readonly perBatch: (number | null)[][];
   private readonly shares: Float32Array | null;
   private readonly unkeptReason: string | null;
   private readonly topExamples: number;
+  private readonly perBatchUnkept: string | null;
 
   constructor(
     readonly layersA: number,
@@ -67,6 +75,9 @@ export class CellDetailsCollector {
     const maxValues = options.maxShareValues ?? DEFAULT_MAX_SHARE_VALUES;
     this.perBatch = resumed?.version === CELL_DETAILS_STATE_VERSION ? resumed.perBatch.map((b) => [...b]) : [];
     this.topExamples = options.topExamples ?? 8;
+    const maxPerBatch = options.maxPerBatchValues ?? DEFAULT_MAX_PER_BATCH_VALUES;
+    this.perBatchUnkept =
+      options.batches !== undefined && options.batches * cells > maxPerBatch ? `not kept: ${options.batches} batches × ${cells} cells is more than ${maxPerBatch} values; compare fewer layers to see them` : null;
     if (this.perBatch.length > 0) {
       this.shares = null;
       this.unkeptReason = 'not kept: the comparison resumed from a saved state, which holds no per-example shares of the batches before it (run it again from the start to see them)';
@@ -94,7 +105,7 @@ export class CellDetailsCollector {
         values[i * lb + j] = product > 0 ? batch.cross[i * lb + j] / Math.sqrt(product) : null;
       }
     }
-    this.perBatch.push(values);
+    if (!this.perBatchUnkept) this.perBatch.push(values);
     const shares = this.shares;
     if (!shares) return;
     if (!batch.rowCross || !batch.cellFactor) throw new Error('cell details need each row\'s cross terms (rowCross) of the batch');
@@ -117,7 +128,8 @@ export class CellDetailsCollector {
   result(observed: ObservedSums, ids?: readonly string[]): CellDetailsResult {
     const { layersA: la, layersB: lb } = this;
     const perBatch = Array.from({ length: la }, (_, i) => Array.from({ length: lb }, (_, j) => this.perBatch.map((b) => b[i * lb + j])));
-    if (!this.shares) return { perBatch, contributionsMethod: this.unkeptReason! };
+    const perBatchMethod = this.perBatchUnkept ? { perBatchMethod: this.perBatchUnkept } : {};
+    if (!this.shares) return { perBatch, ...perBatchMethod, contributionsMethod: this.unkeptReason! };
     const top: ExampleShare[][][] = [];
     const bottom: ExampleShare[][][] = [];
     for (let i = 0; i < la; i++) {
@@ -138,6 +150,7 @@ export class CellDetailsCollector {
     }
     return {
       perBatch,
+      ...perBatchMethod,
       top,
       bottom,
       contributionsMethod:

@@ -136,7 +136,7 @@ export async function ckaMatrix(
     test = PermutationTest.create(namesA, namesB, testOptions);
     runWarnings.push('the saved state of the interrupted run holds no permutation test with these settings: the test covers only the batches after it resumed');
   }
-  const detailOptions = options.details ? { ...(typeof options.details === 'object' ? options.details : {}), examples } : undefined;
+  const detailOptions = options.details ? { batches: plans.length, ...(typeof options.details === 'object' ? options.details : {}), examples } : undefined;
   const details = detailOptions ? new CellDetailsCollector(namesA.length, namesB.length, detailOptions, skipped > 0 ? resumedState?.details : undefined) : undefined;
   const permutedCompute = engine.permutedCross ?? tfjsPermutedCross;
   const degenerate = new Map<string, string>();
