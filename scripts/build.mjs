@@ -32,6 +32,17 @@ function copyWebviewAssets() {
 }
 copyWebviewAssets();
 
+// Figure assets: the font the PNG figures are drawn in (with its licence), and resvg's
+// WebAssembly rasterizer, which the dist/ bundles load from beside themselves.
+function copyFigureAssets() {
+  mkdirSync('media/fonts', { recursive: true });
+  copyFileSync('node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf', 'media/fonts/DejaVuSans.ttf');
+  copyFileSync('node_modules/dejavu-fonts-ttf/LICENSE', 'media/fonts/DejaVuSans-LICENSE.txt');
+  mkdirSync('dist', { recursive: true });
+  copyFileSync('node_modules/@resvg/resvg-wasm/index_bg.wasm', 'dist/resvg.wasm');
+}
+copyFigureAssets();
+
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();
 } else {

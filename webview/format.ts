@@ -1,4 +1,5 @@
 /** Text formatting shared by the components. */
+import type { PermutationTest } from '../src/protocol/results.js';
 
 export function formatNumber(value: number, digits = 3): string {
   return Number.isFinite(value) ? value.toFixed(digits) : String(value);
@@ -31,4 +32,27 @@ export function clipLabel(name: string, width = 22): string {
 export function formatCell(value: number | null, stderr: number | null): string {
   if (value === null) return 'undefined (zero variance)';
   return stderr === null ? formatNumber(value) : `${formatNumber(value)} ± ${formatNumber(stderr)}`;
+}
+
+/**
+ * A permutation test's p-value: "p = 0.023", or "p = 0.0099 (floor 1/101)" when no permutation
+ * reached the observed value, so p is as small as `permutations` can show.
+ */
+export function formatPValue(p: number, permutations: number): string {
+  const text = p >= 0.01 ? p.toFixed(3) : p.toPrecision(2);
+  const floor = 1 / (permutations + 1);
+  return p <= floor * (1 + 1e-9) ? `p = ${text} (floor 1/${permutations + 1})` : `p = ${text}`;
+}
+
+/** A cell's permutation test in words, for tooltips and the drill-down: p-value, null mean ± std, calibrated CKA. */
+export function describeSignificance(test: PermutationTest, row: number, column: number): string[] {
+  const p = test.pValue[row]?.[column] ?? null;
+  if (p === null) return ['not tested for significance'];
+  const lines = [formatPValue(p, test.permutations)];
+  const mean = test.nullMean[row]?.[column] ?? null;
+  const std = test.nullStd[row]?.[column] ?? null;
+  if (mean !== null) lines.push(`null ${formatCell(mean, std)} (${test.permutations} permutations)`);
+  const calibrated = test.calibrated[row]?.[column] ?? null;
+  if (calibrated !== null) lines.push(`calibrated CKA ${formatNumber(calibrated)}`);
+  return lines;
 }

@@ -46,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): RepSimApi {
     tracker,
     server,
     log,
+    trust,
     async (runId) => {
       await launcher?.cancel(runId);
     },

@@ -2,7 +2,7 @@
  * Workspace Trust: RepSim trains models and reads the files an experiment names, so nothing
  * runs in an untrusted workspace. Viewing saved results and writing a template stay allowed.
  */
-export type TrustedAction = 'run experiments' | 'compare models' | 'cancel runs' | 'validate experiment files' | 'start the compute server';
+export type TrustedAction = 'run experiments' | 'compare models' | 'cancel runs' | 'validate experiment files' | 'start the compute server' | 'show example images' | 'recompute cells';
 
 export function trustRefusal(isTrusted: boolean, action: TrustedAction): string | undefined {
   if (isTrusted) return undefined;

@@ -4,7 +4,7 @@
  * the other (A → B by the matrix's row maxima, B → A by its column maxima), as counts of the
  * layers that pass and one line of text for the end of the run, the panel and the report.
  */
-import type { ComparisonResult, LayerIdentification, Matrix } from './results.js';
+import type { ComparisonResult, LayerIdentification, Matrix, PermutationTest } from './results.js';
 
 /** The check for layers A and B with the same names in the same order; undefined otherwise. */
 export function identifyLayers(layersA: readonly string[], layersB: readonly string[], matrix: Matrix): LayerIdentification | undefined {
@@ -85,4 +85,11 @@ export function runFinding(comparisons: readonly ComparisonResult[]): string | u
   });
   if (parts.length === 0) return undefined;
   return parts.map((p, i) => `${p.pair}: ${p.count}${i === 0 ? ' layers most similar to their counterpart' : ''}${p.mean}`).join('; ');
+}
+
+/** One line: how many tested cells are distinguishable from chance at p ≤ 0.05, and the test's floor. */
+export function significanceSummary(test: PermutationTest): string {
+  const tested = test.pValue.flat().filter((p): p is number => p !== null);
+  const significant = tested.filter((p) => p <= 0.05).length;
+  return `permutation test (${test.permutations} permutations): ${significant} of ${tested.length} tested cells have p ≤ 0.05 (the smallest possible p is 1/${test.permutations + 1})`;
 }

@@ -57,6 +57,8 @@ export interface RunParams {
   readonly outDir?: string;
   /** As in ValidateParams. */
   readonly workspaceFolder?: string;
+  /** Permutations per cell for every comparison of the run, in place of the file's (`repsim run --permutations`). */
+  readonly permutations?: number;
 }
 
 export interface RunInfo {

@@ -18,45 +18,20 @@ export interface CkaSettings {
 }
 
 /**
- * A permutation test per cell: B's examples are shuffled within each batch (seeded, independently
- * per batch and permutation), which breaks the correspondence between A and B while keeping
- * each model's own grams, and the cell's CKA is recomputed from the shuffled cross terms.
+ * The permutation test per cell (engine/similarity/permutationTest.ts): B's examples shuffled
+ * within each batch; per cell the null mean and standard deviation, the p-value
+ * (1 + #{null ≥ observed}) / (P + 1) and the calibrated CKA (observed − null mean) / (1 − null mean),
+ * as matrices like `matrix`, null where not tested.
  */
-export interface PermutationTest {
-  readonly permutations: number;
-  readonly seed: number;
-  /** What was permuted and how p is computed, in words. */
-  readonly method: string;
-  /** Mean CKA under the null, per cell; null where not tested (outside the cells asked for) or CKA is undefined. */
-  readonly nullMean: Matrix;
-  /** Standard deviation of CKA under the null, per cell. */
-  readonly nullStd: Matrix;
-  /** (1 + #{null CKA ≥ observed}) / (P + 1): never 0; its floor is 1/(P + 1). */
-  readonly pValue: Matrix;
-  /** (observed − null mean) / (1 − null mean): 0 at chance, 1 stays 1. */
-  readonly calibrated: Matrix;
-}
+export type { PermutationTestResult as PermutationTest } from '../engine/similarity/permutationTest.js';
+import type { PermutationTestResult as PermutationTest } from '../engine/similarity/permutationTest.js';
 
-/** One example's share of a cell: its rows of the cross HSIC term, in CKA units (all examples' shares sum to the cell's CKA). */
-export interface ExampleContribution {
-  /** Index in the evaluation set. */
-  readonly example: number;
-  /** The example's id, when the inputs or activation files carry an `ids` array. */
-  readonly id?: string;
-  readonly share: number;
-}
+/** One example's share of a cell, in CKA units (all examples' shares sum to the cell's CKA). */
+export type { ExampleShare as ExampleContribution } from '../engine/similarity/cellDetails.js';
+import type { CellDetailsResult } from '../engine/similarity/cellDetails.js';
 
-/** What the drill-down of a cell shows, for every cell. */
-export interface CellDetails {
-  /** Each batch's own CKA per cell: perBatch[i][j][b] (null where a batch's CKA is undefined); empty lists when not kept. */
-  readonly perBatch: (number | null)[][][];
-  /** Why the per-batch values were not kept (too many cells × batches), when they were not. */
-  readonly perBatchMethod?: string;
-  /** Per cell, the examples contributing most (largest share first) and least (smallest first); absent when not kept (see contributionsMethod). */
-  readonly top?: ExampleContribution[][][];
-  readonly bottom?: ExampleContribution[][][];
-  /** How the shares are computed, or why they were not kept, in words. */
-  readonly contributionsMethod: string;
+/** What the drill-down of a cell shows, for every cell (engine/similarity/cellDetails.ts). */
+export interface CellDetails extends CellDetailsResult {
   /** Whether the examples are images of a dataset the server can draw as thumbnails. */
   readonly images: boolean;
 }

@@ -1,13 +1,14 @@
 /** The server's JSON-RPC methods over one connection. */
 import { dirname, join } from 'node:path';
-import { ResponseError, type MessageConnection } from 'vscode-jsonrpc';
+import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
 import { formatBackendReport, initBackend, type BackendReport } from '../engine/backend/index.js';
 import { defaultDataDirectory } from '../engine/data/defaultDirectory.js';
-import { isInputError } from '../engine/errors.js';
+import { InputError, isInputError } from '../engine/errors.js';
 import {
   Cancel,
   ComparisonDone,
   Done,
+  ExampleThumbnails,
   Exit,
   Failed,
   INPUT_ERROR_CODE,
@@ -18,6 +19,7 @@ import {
   PartialResult,
   Progress,
   PROTOCOL_VERSION,
+  RecomputeCell,
   Run,
   RunStatusChanged,
   Shutdown,
@@ -30,8 +32,11 @@ import {
 import { WorkspaceCache } from './cache/workspaceCache.js';
 import { validateExperimentText } from './experiments/semantics.js';
 import { loadReportAssets, renderReportHtml } from './report/html.js';
-import { ExperimentRun, loadExperiment } from './runs/experimentRunner.js';
+import { exampleThumbnails } from './runs/exampleThumbnails.js';
+import { ExperimentRun, loadExperiment, type RunSetup } from './runs/experimentRunner.js';
+import { recomputeCell } from './runs/recomputeCell.js';
 import { RunQueue, type QueuedRun } from './runs/runQueue.js';
+import { RunSources } from './runs/runSources.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -47,6 +52,10 @@ export class ComputeServer {
   private shuttingDown = false;
   private readonly records = new Map<string, RunRecord>();
   private readonly queue = new RunQueue<RunSnapshot>((run) => this.statusChanged(run));
+  /** A finished run's data and models, for its drill-down. */
+  private readonly sources = new RunSources();
+  /** Drill-down requests run one at a time, each after the one before it. */
+  private drillDownTail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly connection: MessageConnection,
@@ -65,14 +74,22 @@ export class ComputeServer {
       });
       // One results folder per experiment: several experiments in one --out folder would overwrite each other's files.
       const outDir = (name: string) => (params.outDir && experiments.length > 1 ? join(params.outDir, name) : params.outDir);
-      return { runs: experiments.map((e) => this.info(this.enqueue(params.filePath, e.name, outDir(e.name), params.workspaceFolder))) };
+      if (params.permutations !== undefined && !(Number.isInteger(params.permutations) && params.permutations >= 0)) {
+        throw new ResponseError(INPUT_ERROR_CODE, `permutations: expected a whole number ≥ 0, got ${params.permutations}`);
+      }
+      return { runs: experiments.map((e) => this.info(this.enqueue(params.filePath, e.name, outDir(e.name), params.workspaceFolder, params.permutations))) };
     });
     c.onRequest(Cancel, ({ runId }) => ({ cancelled: this.queue.cancel(runId) }));
     c.onRequest(ListRuns, () => ({ runs: this.queue.list().map((r) => this.info(r)) }));
-    c.onRequest(GetResults, ({ runId }) => {
-      const run = this.queue.get(runId);
-      return run?.result ?? this.records.get(runId)?.run?.snapshot() ?? null;
-    });
+    c.onRequest(GetResults, ({ runId }) => this.snapshotOf(runId));
+    c.onRequest(ExampleThumbnails, async (params) => ({
+      thumbnails: await this.drillDown(params.runId, undefined, (setup) => exampleThumbnails(params, setup, this.sources)),
+    }));
+    c.onRequest(RecomputeCell, (params, token) =>
+      this.drillDown(params.runId, token, (setup, signal, log) =>
+        recomputeCell(params, setup, this.snapshotOf(params.runId)?.comparisons.find((r) => r.name === params.comparison), this.sources, { signal, log }),
+      ),
+    );
     c.onRequest(Shutdown, () => {
       this.shuttingDown = true;
       for (const run of this.queue.list()) this.queue.cancel(run.id);
@@ -95,6 +112,43 @@ export class ComputeServer {
     };
   }
 
+  private snapshotOf(runId: string): RunSnapshot | null {
+    return this.queue.get(runId)?.result ?? this.records.get(runId)?.run?.snapshot() ?? null;
+  }
+
+  /**
+   * Runs one drill-down request on a run this server knows, after the drill-down requests before
+   * it; cancelled with the request. Its messages go to the log as the run's; bad input is refused
+   * with the message alone (INPUT_ERROR_CODE).
+   */
+  private drillDown<T>(runId: string, token: CancellationToken | undefined, work: (setup: RunSetup, signal: AbortSignal, log: (message: string) => void) => Promise<T>): Promise<T> {
+    const log = (message: string) => {
+      this.log(`${runId}: ${message}`);
+      void this.connection.sendNotification(Log, { level: 'info', message, runId });
+    };
+    const controller = new AbortController();
+    const subscription = token?.onCancellationRequested(() => controller.abort());
+    const start = async () => {
+      this.requireInitialized();
+      const record = this.records.get(runId);
+      if (!record) throw new InputError(`the compute server knows no run ${runId} (runs are forgotten when it restarts): run the experiment again`, runId);
+      const setup = record.run?.setup;
+      if (!setup) throw new InputError(`run ${runId} has not started yet`, runId);
+      controller.signal.throwIfAborted();
+      return work(setup, controller.signal, log);
+    };
+    const result = this.drillDownTail.then(start, start);
+    this.drillDownTail = result.catch(() => undefined);
+    return result
+      .catch((error) => {
+        if (isInputError(error)) throw new ResponseError(INPUT_ERROR_CODE, error.message, { input: error.input });
+        // Not prefixed with the run id: the extension would hold such a line until the (long finished) run ends.
+        if (!controller.signal.aborted) this.log(`drill-down of ${runId} failed: ${(error as Error)?.stack ?? error}`);
+        throw error;
+      })
+      .finally(() => subscription?.dispose());
+  }
+
   private requireInitialized(): BackendReport {
     if (!this.backend) throw new Error('the server is not initialized: send repsim/initialize first');
     return this.backend;
@@ -114,7 +168,7 @@ export class ComputeServer {
     return { runId: run.id, experiment: record?.experiment ?? run.label, filePath: record?.filePath ?? '', status: run.status, error: run.error };
   }
 
-  private enqueue(filePath: string, experiment: string, outDir?: string, workspaceFolder?: string): QueuedRun<RunSnapshot> {
+  private enqueue(filePath: string, experiment: string, outDir?: string, workspaceFolder?: string, permutations?: number): QueuedRun<RunSnapshot> {
     const backend = this.requireInitialized();
     const cache = new WorkspaceCache(this.settings?.cacheDirectory ?? join(dirname(filePath), '.repsim'));
     const queued = this.queue.enqueue(experiment, async (signal, self) => {
@@ -126,6 +180,7 @@ export class ComputeServer {
         experiment,
         outDir,
         workspaceFolder,
+        permutations,
         dataDir: this.settings?.dataDirectory || defaultDataDirectory(),
         cache,
         backend,

@@ -30,7 +30,7 @@ test('the panel HTML: strict CSP with a nonce, codicons and the module script fr
 
 const PNG_1x1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
-test('exports: PNG data URLs decoded and checked, text as UTF-8, file names made safe', () => {
+test('exports: PNG data URLs decoded and checked, SVG checked to be an SVG document, text as UTF-8, file names made safe', () => {
   const png = decodeExport({ type: 'export', format: 'png', comparison: 'a-vs-b', fileName: 'a-vs-b.png', data: `data:image/png;base64,${PNG_1x1}` });
   assert.equal(png.fileName, 'a-vs-b.png');
   assert.deepEqual([...png.bytes.slice(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
@@ -39,6 +39,14 @@ test('exports: PNG data URLs decoded and checked, text as UTF-8, file names made
   assert.throws(() => decodeExport({ type: 'export', format: 'png', comparison: 'c', fileName: 'c.png', data: 'data:image/png;base64,AAAA' }), /not a PNG/);
   const csv = decodeExport({ type: 'export', format: 'csv', comparison: 'c', fileName: 'c.csv', data: 'layer,a\nx,0.5\n' });
   assert.equal(Buffer.from(csv.bytes).toString('utf8'), 'layer,a\nx,0.5\n');
+  const svgText = '<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><title>a &amp; b</title></svg>\n';
+  const svg = decodeExport({ type: 'export', format: 'svg', comparison: 'c', fileName: 'c.svg', data: svgText });
+  assert.equal(Buffer.from(svg.bytes).toString('utf8'), svgText);
+  assert.deepEqual(svg.filters, { 'SVG image': ['svg'] });
+  assert.equal(decodeExport({ type: 'export', format: 'svg', comparison: 'c', fileName: 'c', data: '<svg xmlns="http://www.w3.org/2000/svg"/></svg>' }).fileName, 'c.svg');
+  for (const data of ['<html><svg xmlns="http://www.w3.org/2000/svg"></svg></html>', ' <script>alert(1)</script>', '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"></html>', '<svg width="1"></svg>', '<svg xmlns="http://www.w3.org/2000/svg">']) {
+    assert.throws(() => decodeExport({ type: 'export', format: 'svg', comparison: 'c', fileName: 'c.svg', data }), /not an SVG document/, data);
+  }
   assert.equal(safeExportFileName('../../etc/passwd', 'json', 'c'), 'passwd.json');
   assert.equal(safeExportFileName('..\\..\\x:y?.csv', 'csv', 'c'), 'x_y_.csv');
   assert.equal(safeExportFileName('', 'png', 'seed0 vs seed1'), 'seed0_vs_seed1.png');

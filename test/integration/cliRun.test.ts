@@ -14,6 +14,8 @@ import type { Browser } from 'playwright-core';
 import { FIXTURES, loadJson, assertMatrixClose } from '../helpers/fixtures.js';
 import { makeCifarArchive, writeCifarDirectory } from '../fixtures/data/builders.js';
 import { NO_CHROMIUM, launchChromium, newTestPage, probeHeatmap, settle, artifactPath } from '../webview/harness.js';
+import { ckaDomain, scaleRgb } from '../../webview/charts/colorScale.js';
+import { heatmapLayout } from '../../webview/figures/heatmapSvg.js';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 
@@ -51,24 +53,31 @@ describe('repsim run', () => {
     );
   });
 
-  test('writes results.json, per-comparison JSON/CSV/PNG and report.html, with the documented fields', () => {
+  test('writes results.json, per-comparison JSON/CSV, SVG/PNG figures and report.html, with the documented fields', () => {
     const run = repsim('run', file);
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /acts: done \(2 comparisons\)/);
-    for (const f of ['results.json', 'report.html', 'minibatch.json', 'minibatch.csv', 'minibatch.stderr.csv', 'minibatch.png', 'rbf-debiased.json']) assert.ok(existsSync(join(out(), f)), f);
+    for (const f of ['results.json', 'report.html', 'minibatch.json', 'minibatch.csv', 'minibatch.stderr.csv', 'minibatch.png', 'minibatch.svg', 'minibatch.layers.svg', 'minibatch.layers.png', 'rbf-debiased.json']) assert.ok(existsSync(join(out(), f)), f);
     const reference = loadJson<{ layers: { cases: Record<string, { matrix: number[][]; stderr: number[][] } | number[][]> } }>('cka/reference.json').layers.cases;
     const minibatch = JSON.parse(readFileSync(join(out(), 'minibatch.json'), 'utf8'));
-    for (const field of ['layersA', 'layersB', 'matrix', 'stderr', 'measure', 'settings', 'batches', 'examples', 'accuracy', 'warnings']) assert.ok(field in minibatch, field);
+    for (const field of ['layersA', 'layersB', 'matrix', 'stderr', 'measure', 'settings', 'batches', 'examples', 'accuracy', 'warnings', 'significance', 'details']) assert.ok(field in minibatch, field);
     assert.equal(minibatch.measure, 'cka');
-    assert.deepEqual(minibatch.settings, { kernel: 'linear', estimator: 'minibatch', batchSize: 64, passes: 1, seed: 0 });
+    assert.deepEqual(minibatch.settings, { kernel: 'linear', estimator: 'minibatch', batchSize: 64, passes: 1, seed: 0, permutations: 100 });
     assertMatrixClose(minibatch.matrix, (reference['linear/minibatch64'] as { matrix: number[][] }).matrix, 1e-4, 'minibatch');
     assertMatrixClose(minibatch.stderr, (reference['linear/minibatch64'] as { stderr: number[][] }).stderr, 1e-4, 'stderr');
     const rbf = JSON.parse(readFileSync(join(out(), 'rbf-debiased.json'), 'utf8'));
     assertMatrixClose(rbf.matrix, reference['rbf:0.5/debiased'] as number[][], 1e-4, 'rbf debiased');
     const png = PNG.sync.read(readFileSync(join(out(), 'minibatch.png')));
-    // 3 rows × 2 columns of square cells, then a gap and the colour bar.
-    const cell = Math.floor(1024 / 3);
-    assert.deepEqual([png.width, png.height], [2 * cell + 8 + 16, 3 * cell]);
+    // The publication figure: its SVG drawn at 2×, the cells in the colour scale (the largest, surely not hatched as insignificant).
+    const [, svgWidth, svgHeight] = /<svg[^>]* width="([\d.]+)" height="([\d.]+)"/.exec(readFileSync(join(out(), 'minibatch.svg'), 'utf8'))!;
+    assert.deepEqual([png.width, png.height], [2 * Number(svgWidth), 2 * Number(svgHeight)]);
+    const layout = heatmapLayout(minibatch);
+    const values = (minibatch.matrix as number[][]).flatMap((row, i) => row.map((v, j) => ({ v, i, j })));
+    const top = values.reduce((best, c) => (c.v > best.v ? c : best));
+    const corner = layout.cellOrigin(top.i, top.j);
+    const at = (Math.round(2 * (corner.y + layout.cell / 2)) * png.width + Math.round(2 * (corner.x + layout.cell / 2))) * 4;
+    const want = scaleRgb(top.v, ckaDomain(minibatch.matrix));
+    assert.ok(want.every((c, k) => Math.abs(c - png.data[at + k]) <= 1), `cell (${top.i}, ${top.j}) in the colour scale`);
     const results = JSON.parse(readFileSync(join(out(), 'results.json'), 'utf8'));
     assert.equal(results.status, 'done');
     // ONNX Runtime computed it, and the snapshot says so in words too.

@@ -27,6 +27,7 @@ test('comparison names whose result files would be the same file are refused, na
   ]);
   assert.equal((await errors(named('Seeds', 'seeds'))).length, 1, 'file systems that ignore case');
   assert.equal((await errors(named('x', 'x.stderr'))).length, 1, "x.stderr.csv is x's standard errors");
+  assert.equal((await errors(named('x', 'x.layers'))).length, 1, "x.layers.svg is x's corresponding-layers plot");
   assert.match((await errors(named('results')))[0], /results\.json, which the run's own results use/);
   assert.deepEqual(await errors(named('a-b', 'a_b', 'seed 0 vs 1')), []);
 });
@@ -65,7 +66,7 @@ test('the result writer refuses a second comparison that maps to the same files 
     await writer.writeComparison(result('a/b'));
     await assert.rejects(writer.writeComparison(result('a b')), /comparisons 'a\/b' and 'a b' would write the same files/);
     await writer.writeComparison(result('a/b')); // the same comparison again is fine
-    assert.deepEqual(readdirSync(dir).sort(), ['a_b.csv', 'a_b.json', 'a_b.png', 'a_b.stderr.csv']);
+    assert.deepEqual(readdirSync(dir).sort(), ['a_b.csv', 'a_b.json', 'a_b.layers.png', 'a_b.layers.svg', 'a_b.png', 'a_b.stderr.csv', 'a_b.svg']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

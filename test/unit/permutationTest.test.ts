@@ -11,7 +11,7 @@ import { LINEAR, rbf } from '../../src/engine/similarity/kernel.js';
 import type { LayerActivations } from '../../src/engine/similarity/layers.js';
 import type { CenteredGram } from '../../src/engine/similarity/centeredGrams.js';
 import { centeredGram } from '../../src/engine/similarity/centeredGrams.js';
-import { permutedCross, tfjsPermutedCross } from '../../src/engine/similarity/permutedCross.js';
+import { expandPermutations, permutedCross, tfjsRolledProducts } from '../../src/engine/similarity/permutedCross.js';
 import { batchPermutations, permutationCellMask } from '../../src/engine/similarity/permutationTest.js';
 import { CellDetailsCollector } from '../../src/engine/similarity/cellDetails.js';
 import { MinibatchCkaAccumulator } from '../../src/engine/similarity/accumulator.js';
@@ -55,12 +55,22 @@ function bruteForce(a: CenteredGram, b: CenteredGram, n: number, perm: Int32Arra
 }
 
 describe('permutation test', () => {
-  test('the seeded permutations of a batch are permutations, and depend only on (seed, batch)', () => {
-    const perms = batchPermutations(10, 3, 7, 2);
-    for (let p = 0; p < 3; p++) assert.deepEqual([...perms.subarray(p * 10, (p + 1) * 10)].sort((x, y) => x - y), [...Array(10).keys()]);
-    assert.deepEqual(batchPermutations(10, 3, 7, 2), perms);
-    assert.notDeepEqual(batchPermutations(10, 3, 7, 3), perms);
-    assert.notDeepEqual(batchPermutations(10, 3, 8, 2), perms);
+  test('the seeded permutations of a batch: permutations without a fixed point, all different, depending only on (seed, batch)', () => {
+    for (const [n, count] of [[10, 3], [10, 25], [256, 100]]) {
+      const perms = expandPermutations(batchPermutations(n, count, 7, 2));
+      assert.equal(perms.length, n * count);
+      const seen = new Set<string>();
+      for (let p = 0; p < count; p++) {
+        const pi = [...perms.subarray(p * n, (p + 1) * n)];
+        assert.deepEqual([...pi].sort((x, y) => x - y), [...Array(n).keys()]);
+        assert.ok(pi.every((target, r) => target !== r), 'no example is paired with itself');
+        seen.add(pi.join(','));
+      }
+      assert.equal(seen.size, count, 'no permutation drawn twice');
+    }
+    assert.deepEqual(batchPermutations(10, 3, 7, 2), batchPermutations(10, 3, 7, 2));
+    assert.notDeepEqual(batchPermutations(10, 3, 7, 3), batchPermutations(10, 3, 7, 2));
+    assert.notDeepEqual(batchPermutations(10, 3, 8, 2), batchPermutations(10, 3, 7, 2));
   });
 
   test('cells by name: the diagonal, pairs, and an unknown layer named', () => {
@@ -79,12 +89,15 @@ describe('permutation test', () => {
         const n = 12;
         const gramsA = [0, 1, 2].map((k) => centeredGram(toBatch(randomLayer(`a${k}`, n, 5 + k, random)), LINEAR, 'unbiased'));
         const gramsB = [0, 1].map((k) => centeredGram(toBatch(randomLayer(`b${k}`, n, 4 + k, random)), rbf(1), 'unbiased'));
-        const perms = batchPermutations(n, 5, 3, 0);
-        const compute = engine?.permutedCross ?? tfjsPermutedCross;
+        // More permutations than one relabelling's n − 1 shifts: two relabellings.
+        const cyclic = batchPermutations(n, 15, 3, 0);
+        assert.equal(cyclic.groups.length, 2);
+        const perms = expandPermutations(cyclic);
+        const compute = engine?.rolledProducts ?? tfjsRolledProducts;
         const c = hsicNormalizer(n, 'unbiased');
         for (const selected of [undefined, Uint8Array.from([1, 0, 0, 1, 1, 1])]) {
-          const out = await permutedCross(gramsA, gramsB, n, 'unbiased', perms, selected, compute);
-          for (let p = 0; p < 5; p++) {
+          const out = await permutedCross(gramsA, gramsB, n, 'unbiased', cyclic, selected, compute);
+          for (let p = 0; p < 15; p++) {
             for (let i = 0; i < 3; i++) {
               for (let j = 0; j < 2; j++) {
                 const got = out[p * 6 + i * 2 + j];

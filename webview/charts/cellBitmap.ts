@@ -1,10 +1,20 @@
 /**
  * The heatmap's cells as a bitmap with one pixel per cell, painted from the colour lookup table.
  * Drawing it scaled onto the chart costs one drawImage however many cells there are; undefined
- * cells stay transparent so the hatching drawn beneath shows through.
+ * cells stay transparent so the hatching drawn beneath shows through, and cells that fail a
+ * significance level are painted faint, so the same hatching shows through them too.
  */
 import type { Matrix } from '../../src/protocol/results.js';
 import { scaleStep, VIRIDIS_LUT, type ScaleDomain } from './colorScale.js';
+
+/** Opacity of a cell whose p-value is above the significance level: its colour stays readable, the hatching shows. */
+export const DIMMED_ALPHA = 96;
+
+/** Which cells to dim: those whose p-value is above `level` (untested cells, null p, are not dimmed). */
+export interface SignificanceMask {
+  readonly pValue: Matrix;
+  readonly level: number;
+}
 
 export class CellBitmap {
   readonly canvas: HTMLCanvasElement = document.createElement('canvas');
@@ -19,7 +29,7 @@ export class CellBitmap {
     return this.canvas.width;
   }
 
-  paint(matrix: Matrix, columns: number, domain: ScaleDomain): void {
+  paint(matrix: Matrix, columns: number, domain: ScaleDomain, mask?: SignificanceMask): void {
     const rows = matrix.length;
     if (rows === 0 || columns === 0) {
       this.canvas.width = this.canvas.height = 0;
@@ -34,6 +44,7 @@ export class CellBitmap {
     const pixels = this.image.data;
     for (let i = 0; i < rows; i++) {
       const row = matrix[i];
+      const pRow = mask?.pValue[i];
       for (let j = 0; j < columns; j++) {
         const offset = 4 * (i * columns + j);
         const value = row[j];
@@ -45,7 +56,8 @@ export class CellBitmap {
         pixels[offset] = VIRIDIS_LUT[k];
         pixels[offset + 1] = VIRIDIS_LUT[k + 1];
         pixels[offset + 2] = VIRIDIS_LUT[k + 2];
-        pixels[offset + 3] = 255;
+        const p = pRow?.[j];
+        pixels[offset + 3] = p !== null && p !== undefined && p > mask!.level ? DIMMED_ALPHA : 255;
       }
     }
     this.context.putImageData(this.image, 0, 0);

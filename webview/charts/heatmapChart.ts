@@ -112,11 +112,18 @@ function hatchPattern(context: CanvasRenderingContext2D, colors: ThemeColors): C
   return hatchPatterns.get(key) ?? null;
 }
 
+/** A cell of the grid: row = layer of A, column = layer of B. */
+export interface GridCell {
+  readonly row: number;
+  readonly column: number;
+}
+
 /**
  * Paints the page background (so exported PNGs are not transparent), the cells from the
- * bitmap over hatching, and an outline around the hovered cell.
+ * bitmap over hatching, an outline around the hovered cell and a dashed one around the selected
+ * cell (the one whose drill-down is open).
  */
-export function cellsPlugin(bitmap: CellBitmap, colors: () => ThemeColors): Plugin<'repsimHeatmap'> {
+export function cellsPlugin(bitmap: CellBitmap, colors: () => ThemeColors, selected: () => GridCell | undefined = () => undefined): Plugin<'repsimHeatmap'> {
   return {
     id: 'repsimCells',
     beforeDraw(chart) {
@@ -145,18 +152,23 @@ export function cellsPlugin(bitmap: CellBitmap, colors: () => ThemeColors): Plug
       ctx.restore();
     },
     afterDatasetsDraw(chart) {
-      const active = chart.getActiveElements()[0];
       const { rows, columns } = gridSize(chart);
-      if (active === undefined || columns === 0) return;
-      const row = Math.floor(active.index / columns);
-      if (row >= rows) return;
-      const rect = cellRect(chart, row, active.index % columns);
-      const ctx = chart.ctx;
-      ctx.save();
-      ctx.strokeStyle = colors().focusBorder;
-      ctx.lineWidth = 2;
-      ctx.strokeRect(rect.x - 1, rect.y - 1, rect.width + 2, rect.height + 2);
-      ctx.restore();
+      if (columns === 0) return;
+      const outline = (cell: GridCell, dashed: boolean) => {
+        if (cell.row >= rows || cell.column >= columns) return;
+        const rect = cellRect(chart, cell.row, cell.column);
+        const ctx = chart.ctx;
+        ctx.save();
+        ctx.strokeStyle = dashed ? colors().foreground : colors().focusBorder;
+        ctx.lineWidth = 2;
+        if (dashed) ctx.setLineDash([4, 3]);
+        ctx.strokeRect(rect.x - 1, rect.y - 1, rect.width + 2, rect.height + 2);
+        ctx.restore();
+      };
+      const chosen = selected();
+      if (chosen !== undefined) outline(chosen, true);
+      const active = chart.getActiveElements()[0];
+      if (active !== undefined) outline({ row: Math.floor(active.index / columns), column: active.index % columns }, false);
     },
   };
 }

@@ -6,29 +6,35 @@
  */
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import './repsim-cell-detail.js';
 import './repsim-class-agreement.js';
 import './repsim-diagonal.js';
+import './repsim-estimators.js';
 import './repsim-export-bar.js';
 import './repsim-first-pc.js';
 import './repsim-heatmap.js';
+import './repsim-layer-identification.js';
 import './repsim-progress.js';
 import './repsim-run-header.js';
+import './repsim-significance-options.js';
 import './repsim-subspace-match.js';
 import './repsim-training-curves.js';
 import { css, html, LitElement, nothing } from 'lit';
-import { customElement, query, state } from 'lit/decorators.js';
+import { customElement, state } from 'lit/decorators.js';
 import { runFinding } from '../../src/protocol/findings.js';
 import type { RunSnapshot } from '../../src/protocol/results.js';
 import { isHostMessage, type HostMessage } from '../../src/protocol/webview.js';
 import { deliverExport } from '../export/deliver.js';
-import { comparisonJson, exportFileName, matrixCsv } from '../export/exportData.js';
+import { exportFileName } from '../export/exportData.js';
+import { exportPayload } from '../export/exportPayload.js';
 import { connectHost, type HostConnection } from '../host.js';
-import { comparisonViews, diagonal, hasCorrespondingLayers, selectedView, type ComparisonView } from '../state/comparisons.js';
-import { parsePanelState, STATE_VERSION, ThrottledSaver } from '../state/persistence.js';
+import { comparisonViews, diagonal, estimatorSiblings, hasCorrespondingLayers, selectedView, type ComparisonView } from '../state/comparisons.js';
+import { DEFAULT_HEATMAP_OPTIONS, parsePanelState, STATE_VERSION, ThrottledSaver, type HeatmapOptions, type SelectedCell } from '../state/persistence.js';
 import { applyHostMessage } from '../state/runState.js';
 import { followSystemColorScheme } from '../theme/reportTheme.js';
 import type { ExportRequestEvent } from './repsim-export-bar.js';
-import type { RepsimHeatmap } from './repsim-heatmap.js';
+import type { CellSelectEvent } from './repsim-heatmap.js';
+import type { HeatmapOptionsEvent } from './repsim-significance-options.js';
 import { baseStyles } from './styles.js';
 
 /** Messages after which the state is saved at once rather than with the next batched save. */
@@ -87,14 +93,31 @@ export class RepsimApp extends LitElement {
       .comparison-finding {
         margin: 0.5em 0 0;
       }
+      .heatmap-area {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: flex-start;
+        gap: 1em;
+      }
+      .heatmap-area repsim-heatmap {
+        flex: 1 1 420px;
+        min-width: 0;
+      }
+      .heatmap-area repsim-cell-detail {
+        flex: 0 1 340px;
+        min-width: 260px;
+      }
     `,
   ];
 
   @state() private snapshot: RunSnapshot | undefined;
   /** Comparison the user picked; undefined follows the one in progress. */
   @state() private picked: string | undefined;
+  /** The heatmap's significance level and calibration toggles. */
+  @state() private heatmapOptions: HeatmapOptions = DEFAULT_HEATMAP_OPTIONS;
+  /** The cell whose drill-down is open (in its comparison). */
+  @state() private selectedCell: SelectedCell | undefined;
 
-  @query('repsim-heatmap') private heatmap?: RepsimHeatmap;
   private connection: HostConnection | undefined;
   private saver: ThrottledSaver | undefined;
 
@@ -134,6 +157,8 @@ export class RepsimApp extends LitElement {
     if (saved !== undefined) {
       this.snapshot = saved.snapshot;
       this.picked = saved.picked;
+      this.heatmapOptions = saved.heatmapOptions ?? DEFAULT_HEATMAP_OPTIONS;
+      this.selectedCell = saved.selectedCell;
       if (saved.scrollY) void this.updateComplete.then(() => requestAnimationFrame(() => window.scrollTo(0, saved.scrollY ?? 0)));
     }
     this.saver = new ThrottledSaver((state) => connection.api.setState(state));
@@ -154,7 +179,10 @@ export class RepsimApp extends LitElement {
   private readonly flushState = (): void => this.saver?.flush();
 
   private saveState(atOnce: boolean): void {
-    this.saver?.schedule({ version: STATE_VERSION, snapshot: this.snapshot, picked: this.picked, scrollY: Math.round(window.scrollY) }, atOnce);
+    this.saver?.schedule(
+      { version: STATE_VERSION, snapshot: this.snapshot, picked: this.picked, scrollY: Math.round(window.scrollY), heatmapOptions: this.heatmapOptions, selectedCell: this.selectedCell },
+      atOnce,
+    );
   }
 
   override render() {
@@ -182,6 +210,8 @@ export class RepsimApp extends LitElement {
     const result = view.result;
     const corresponding = hasCorrespondingLayers(view);
     const diag = corresponding ? this.diagonalOf(view) : undefined;
+    const cell = this.selectedCell?.comparison === view.name && this.selectedCell.row < view.layersA.length && this.selectedCell.column < view.layersB.length ? this.selectedCell : undefined;
+    const estimators = result ? estimatorSiblings(this.snapshot?.comparisons ?? [], result) : [];
     return html`
       <section class="comparison">
         <div class="toolbar">
@@ -193,14 +223,37 @@ export class RepsimApp extends LitElement {
           <span class="muted summary">${this.describe(view)}</span>
           <repsim-export-bar @repsim-export=${this.export}></repsim-export-bar>
         </div>
-        <repsim-heatmap .layersA=${view.layersA} .layersB=${view.layersB} .matrix=${view.matrix} .stderr=${view.stderr} .modelA=${view.a} .modelB=${view.b}></repsim-heatmap>
-        ${result?.finding ? html`<p class="comparison-finding muted">${result.finding} (Kornblith et al. 2019's check)</p>` : nothing}
+        <repsim-significance-options .significance=${view.significance} .options=${this.heatmapOptions} @repsim-heatmap-options=${this.setHeatmapOptions}></repsim-significance-options>
+        <div class="heatmap-area" @repsim-cell-select=${this.selectCell} @repsim-cell-close=${this.closeCell}>
+          <repsim-heatmap
+            .layersA=${view.layersA}
+            .layersB=${view.layersB}
+            .matrix=${view.matrix}
+            .stderr=${view.stderr}
+            .modelA=${view.a}
+            .modelB=${view.b}
+            .significance=${view.significance}
+            .significanceLevel=${this.heatmapOptions.significanceLevel}
+            ?calibrated=${this.heatmapOptions.calibrated}
+            .selectedCell=${cell}
+          ></repsim-heatmap>
+          ${cell ? html`<repsim-cell-detail .view=${view} .cell=${cell} .runId=${this.snapshot?.runId ?? ''}></repsim-cell-detail>` : nothing}
+        </div>
+        ${result?.finding
+          ? html`<p class="comparison-finding muted">${result.finding} (Kornblith et al. 2019's check)</p>`
+          : html`<repsim-layer-identification .identification=${result?.layerIdentification} .modelA=${view.a} .modelB=${view.b}></repsim-layer-identification>`}
         ${result && result.warnings.length > 0 ? html`<ul class="warnings">${result.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : nothing}
       </section>
       ${diag
         ? html`<section class="diagonal">
             <h2>Corresponding layers</h2>
             <repsim-diagonal .layers=${view.layersA} .values=${diag.values} .stderr=${diag.stderr} .modelA=${view.a} .modelB=${view.b}></repsim-diagonal>
+          </section>`
+        : nothing}
+      ${estimators.length > 0
+        ? html`<section class="estimators">
+            <h2>Estimators</h2>
+            <repsim-estimators .comparisons=${estimators} .current=${view.name}></repsim-estimators>
           </section>`
         : nothing}
       ${result?.firstPc
@@ -242,18 +295,38 @@ export class RepsimApp extends LitElement {
     this.saveState(true);
   }
 
+  private setHeatmapOptions(event: HeatmapOptionsEvent): void {
+    this.heatmapOptions = event.detail;
+    this.saveState(true);
+  }
+
+  private selectCell(event: CellSelectEvent): void {
+    const view = selectedView(comparisonViews(this.snapshot), this.picked);
+    if (view === undefined) return;
+    this.selectedCell = { comparison: view.name, row: event.detail.row, column: event.detail.column };
+    this.saveState(true);
+  }
+
+  private closeCell(): void {
+    if (this.selectedCell === undefined) return;
+    this.selectedCell = undefined;
+    this.saveState(true);
+  }
+
   private cancel(): void {
     if (this.connection?.mode === 'vscode' && this.snapshot) this.connection.post({ type: 'cancel', runId: this.snapshot.runId });
   }
 
-  private export(event: ExportRequestEvent): void {
+  /** Saves the shown comparison: figures follow the panel's significance level for their hatching. */
+  private async export(event: ExportRequestEvent): Promise<void> {
     const run = this.snapshot;
-    const view = selectedView(comparisonViews(run), this.picked);
-    if (run === undefined || view === undefined || this.connection === undefined) return;
-    const { format } = event.detail;
-    const data = format === 'png' ? this.heatmap?.toPng() : format === 'csv' ? matrixCsv(view.layersA, view.layersB, view.matrix) : comparisonJson(view);
-    if (data === undefined) return;
-    deliverExport(this.connection, { type: 'export', format, comparison: view.name, fileName: exportFileName(run.experiment, view.name, format), data });
+    const views = comparisonViews(run);
+    const view = selectedView(views, this.picked);
+    const connection = this.connection;
+    if (run === undefined || view === undefined || connection === undefined) return;
+    const request = { ...event.detail, alpha: event.detail.alpha ?? this.heatmapOptions.significanceLevel ?? undefined };
+    const data = await exportPayload(views, view, request);
+    deliverExport(connection, { type: 'export', format: request.format, comparison: view.name, fileName: exportFileName(run.experiment, view.name, request.format, request.figure), data });
   }
 }
 

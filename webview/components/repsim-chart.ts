@@ -25,6 +25,8 @@ export class RepsimChart extends LitElement {
   /** Accessible name of the canvas. */
   @property() label = '';
   @property({ type: Boolean }) tall = false;
+  /** A small chart (160 px high), e.g. in the cell detail. */
+  @property({ type: Boolean }) compact = false;
 
   @query('canvas') private canvas!: HTMLCanvasElement;
   private chartInstance: Chart<ChartKind> | undefined;
@@ -35,7 +37,7 @@ export class RepsimChart extends LitElement {
   }
 
   override render() {
-    return html`<div class="plot ${this.tall ? 'tall' : ''}"><canvas role="img" aria-label=${this.label}></canvas></div>`;
+    return html`<div class="plot ${this.tall ? 'tall' : ''} ${this.compact ? 'compact' : ''}"><canvas role="img" aria-label=${this.label}></canvas></div>`;
   }
 
   protected override updated(changed: PropertyValues<this>): void {

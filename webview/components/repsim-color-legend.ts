@@ -1,5 +1,5 @@
-/** The heatmap's colour key: the scale as a gradient bar with its end values, and the hatching for undefined cells. */
-import { css, html, LitElement, unsafeCSS } from 'lit';
+/** The heatmap's colour key: the scale as a gradient bar with its end values, the hatching for undefined cells, and the faint hatched look of cells that are not significant. */
+import { css, html, LitElement, nothing, unsafeCSS } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { scaleGradientCss } from '../charts/colorScale.js';
 import { formatNumber } from '../format.js';
@@ -40,12 +40,24 @@ export class RepsimColorLegend extends LitElement {
         background-color: var(--vscode-editor-background);
         background-image: repeating-linear-gradient(-45deg, transparent 0 3px, var(--vscode-descriptionForeground) 3px 4.5px);
       }
+      .dimmed {
+        display: flex;
+        align-items: center;
+        gap: 0.5em;
+      }
+      .dimmed .hatch {
+        background-image:
+          linear-gradient(rgba(33, 145, 140, 0.28), rgba(33, 145, 140, 0.28)),
+          repeating-linear-gradient(-45deg, transparent 0 3px, var(--vscode-descriptionForeground) 3px 4.5px);
+      }
     `,
   ];
 
   @property({ type: Number }) min = 0;
   @property({ type: Number }) max = 1;
   @property() label = 'CKA';
+  /** What dimmed cells mean (e.g. "p > 0.05 (not significant)"); empty: no such entry. */
+  @property() dimmed = '';
 
   override render() {
     return html`
@@ -56,6 +68,7 @@ export class RepsimColorLegend extends LitElement {
         <span class="max">${formatNumber(this.max, 2)}</span>
       </div>
       <div class="undefined"><span class="hatch"></span><span>undefined (zero variance)</span></div>
+      ${this.dimmed ? html`<div class="dimmed"><span class="hatch"></span><span>${this.dimmed}</span></div>` : nothing}
     `;
   }
 }

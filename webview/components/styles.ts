@@ -35,4 +35,7 @@ export const plotStyles = css`
   .plot.tall {
     height: 300px;
   }
+  .plot.compact {
+    height: 160px;
+  }
 `;

@@ -2,16 +2,19 @@
 import type { Matrix } from '../../src/protocol/results.js';
 import type { ComparisonView } from '../state/comparisons.js';
 
-export type ExportFormat = 'png' | 'csv' | 'json';
+export type ExportFormat = 'png' | 'svg' | 'csv' | 'json';
+/** Which figure a PNG or SVG export draws: the heatmap (default) or the corresponding-layers plot. */
+export type ExportFigure = 'heatmap' | 'layers';
 
 /** A file name safe on every platform: letters, digits, dot, dash, underscore. */
 function safeName(text: string): string {
   return text.replace(/[^\w.-]+/g, '_').replace(/^[._]+|_+$/g, '') || 'repsim';
 }
 
-export function exportFileName(experiment: string, comparison: string, format: ExportFormat): string {
+export function exportFileName(experiment: string, comparison: string, format: ExportFormat, figure: ExportFigure = 'heatmap'): string {
   const base = `${safeName(experiment)}-${safeName(comparison)}`;
-  return format === 'json' ? `${base}.json` : `${base}-cka.${format}`;
+  if (format === 'json') return `${base}.json`;
+  return figure === 'layers' && (format === 'png' || format === 'svg') ? `${base}-layers.${format}` : `${base}-cka.${format}`;
 }
 
 /** Model A's layers down the side, model B's across the top; an undefined cell is empty (as the CLI writes it). */

@@ -3,7 +3,7 @@
  * `isHostMessage` (which checks the envelope only). Whatever fails is ignored, never drawn:
  * a malformed matrix must not take the panel down.
  */
-import type { CkaSnapshot, ClassAgreementResult, ComparisonResult, RunProgress, RunSnapshot, SubspaceMatchPairResult, TrainingMetrics } from '../../src/protocol/results.js';
+import type { CellDetails, CkaSnapshot, ClassAgreementResult, ComparisonResult, ExampleContribution, PermutationTest, RunProgress, RunSnapshot, SubspaceMatchPairResult, TrainingMetrics } from '../../src/protocol/results.js';
 
 type Record_ = Record<string, unknown>;
 
@@ -39,7 +39,48 @@ export function isCkaSnapshot(value: unknown): value is CkaSnapshot {
   if (!isObject(value) || !isStringList(value.layersA) || !isStringList(value.layersB)) return false;
   const rows = value.layersA.length;
   const columns = value.layersB.length;
-  return isMatrix(value.matrix, rows, columns) && isMatrix(value.stderr, rows, columns) && isNumber(value.batchesDone) && isNumber(value.totalBatches);
+  return (
+    isMatrix(value.matrix, rows, columns) &&
+    isMatrix(value.stderr, rows, columns) &&
+    isNumber(value.batchesDone) &&
+    isNumber(value.totalBatches) &&
+    (value.significance === undefined || isPermutationTest(value.significance, rows, columns))
+  );
+}
+
+/** A permutation test whose matrices have the heatmap's shape. */
+export function isPermutationTest(value: unknown, rows: number, columns: number): value is PermutationTest {
+  return (
+    isObject(value) &&
+    isNumber(value.permutations) &&
+    isNumber(value.seed) &&
+    isString(value.method) &&
+    isMatrix(value.nullMean, rows, columns) &&
+    isMatrix(value.nullStd, rows, columns) &&
+    isMatrix(value.pValue, rows, columns) &&
+    isMatrix(value.calibrated, rows, columns)
+  );
+}
+
+function isContributionList(value: unknown): value is ExampleContribution[] {
+  return Array.isArray(value) && value.every((c) => isObject(c) && Number.isInteger(c.example) && (c.example as number) >= 0 && isNumber(c.share) && isOptional(c.id, isString));
+}
+
+/** rows × columns of lists, each checked by `item`. */
+function isCellLists(value: unknown, rows: number, columns: number, item: (v: unknown) => boolean): boolean {
+  return Array.isArray(value) && value.length === rows && value.every((row) => Array.isArray(row) && row.length === columns && row.every(item));
+}
+
+/** A drill-down whose per-cell lists have the heatmap's shape. */
+export function isCellDetails(value: unknown, rows: number, columns: number): value is CellDetails {
+  return (
+    isObject(value) &&
+    isString(value.contributionsMethod) &&
+    typeof value.images === 'boolean' &&
+    isCellLists(value.perBatch, rows, columns, isNumberOrNullList) &&
+    (value.top === undefined || isCellLists(value.top, rows, columns, isContributionList)) &&
+    (value.bottom === undefined || isCellLists(value.bottom, rows, columns, isContributionList))
+  );
 }
 
 function isClassAgreement(value: unknown): value is ClassAgreementResult {
@@ -63,12 +104,25 @@ export function isComparisonResult(value: unknown): value is ComparisonResult {
   const columns = value.layersB.length;
   if (!isMatrix(value.matrix, rows, columns) || !isMatrix(value.stderr, rows, columns)) return false;
   if (!isNumber(value.batches) || !isNumber(value.examples) || !isObject(value.accuracy) || !isStringList(value.warnings)) return false;
+  if (value.significance !== undefined && !isPermutationTest(value.significance, rows, columns)) return false;
+  if (value.details !== undefined && !isCellDetails(value.details, rows, columns)) return false;
   const { firstPc, agreement, subspaceMatch } = value;
   if (firstPc !== undefined && !(isObject(firstPc) && isNumberOrNullList(firstPc.a) && isNumberOrNullList(firstPc.b))) return false;
   if (agreement !== undefined && !(isObject(agreement) && isNumber(agreement.agreement) && Array.isArray(agreement.perClass) && agreement.perClass.every(isClassAgreement))) return false;
   if (subspaceMatch !== undefined && !(Array.isArray(subspaceMatch) && subspaceMatch.every(isSubspacePair))) return false;
   const { layerIdentification } = value;
-  if (layerIdentification !== undefined && !(isObject(layerIdentification) && isNumber(layerIdentification.matched) && isNumber(layerIdentification.total) && Array.isArray(layerIdentification.layers))) return false;
+  if (
+    layerIdentification !== undefined &&
+    !(
+      isObject(layerIdentification) &&
+      isNumber(layerIdentification.matched) &&
+      isNumber(layerIdentification.total) &&
+      isOptional(layerIdentification.matchedReverse, isNumber) &&
+      isOptional(layerIdentification.totalReverse, isNumber) &&
+      Array.isArray(layerIdentification.layers)
+    )
+  )
+    return false;
   return isOptional(value.finding, isString);
 }
 

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { computeBackendName, type BackendReport } from '../../engine/backend/index.js';
 import { chooseGramEngine, ckaMatrix, featureCount, gramFlops, LINEAR, plannedBatches, rbf, type CkaEstimator, type KernelSpec } from '../../engine/similarity/index.js';
 import { InputError } from '../../engine/errors.js';
-import type { PermutationTestResult } from '../../engine/similarity/permutationTest.js';
+import { significanceSummary } from '../../protocol/findings.js';
 import { assertSameExampleCount, loadActivationFile, type ActivationFile } from '../../engine/io/activationFiles.js';
 import { assertSameExampleIds } from '../../engine/io/exampleIds.js';
 import { matrixToCsv, matrixToTable, writeOutputs } from '../output.js';
@@ -165,12 +165,6 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
   if (result.significance) context.log(significanceSummary(result.significance));
 }
 
-/** One line: how many tested cells are distinguishable from chance at 0.05, and the test's floor. */
-export function significanceSummary(test: PermutationTestResult): string {
-  const tested = test.pValue.flat().filter((p): p is number => p !== null);
-  const significant = tested.filter((p) => p <= 0.05).length;
-  return `permutation test (${test.permutations} permutations): ${significant} of ${tested.length} tested cells have p ≤ 0.05 (the smallest possible p is 1/${test.permutations + 1})`;
-}
 
 /** One side's layers, with the example ids of the file its examples come from (the activation file, or a model's inputs file). */
 interface ExamplesWithIds extends ActivationFile {

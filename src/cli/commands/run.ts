@@ -7,8 +7,9 @@ import { DEFAULT_DATA_DIRECTORY_TEXT } from '../../engine/data/defaultDirectory.
 import { InputError } from '../../engine/errors.js';
 import { ComparisonDone, Done, Failed, Log, Progress, Run, Cancel, Training, type RunInfo, type RunProgress, type RunSnapshot } from '../../protocol/index.js';
 import { launchServer } from '../../server/launcher.js';
+import { significanceSummary } from '../../protocol/findings.js';
 import { ProgressLine } from '../progress.js';
-import { UsageError, type CommandContext } from '../options.js';
+import { parseNumberOption, UsageError, type CommandContext } from '../options.js';
 
 export const RUN_USAGE = `repsim run FILE.repsim.json [options]
   Runs the experiments of an experiment file (trains or reuses models, compares them) and writes
@@ -24,15 +25,18 @@ export const RUN_USAGE = `repsim run FILE.repsim.json [options]
                              against its MD5, extracted once) or the extracted
                              cifar-10-batches-bin/, or the .tar.gz itself
   --cache-dir DIR            the cache of trained models and partial results (default:
-                             .repsim beside the file)`;
+                             .repsim beside the file)
+  --permutations P           permutations per cell for every comparison's significance test,
+                             in place of the file's "permutations" (default 100; 0: off)`;
 
 export async function runExperimentFile(argv: string[], context: CommandContext): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { experiment: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' }, 'cache-dir': { type: 'string' } },
+    options: { experiment: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' }, 'cache-dir': { type: 'string' }, permutations: { type: 'string' } },
   });
+  const permutations = values.permutations === undefined ? undefined : parseNumberOption('--permutations', values.permutations, { integer: true, min: 0 });
   if (positionals.length !== 1) throw new UsageError(`run takes one experiment file, got ${positionals.length}`, undefined, 'run');
   const given = positionals[0];
   const filePath = resolve(given);
@@ -84,7 +88,7 @@ export async function runExperimentFile(argv: string[], context: CommandContext)
       });
       server.connection.onNotification(ComparisonDone, ({ result }) => {
         progress.clear();
-        context.log(`${result.name}: ${result.layersA.length} × ${result.layersB.length} layers over ${result.examples} examples`);
+        context.log(`${result.name}: ${result.layersA.length} × ${result.layersB.length} layers over ${result.examples} examples${result.significance ? `; ${significanceSummary(result.significance)}` : ''}`);
       });
       server.connection.onNotification(Done, ({ runId, snapshot }) => {
         progress.finish();
@@ -100,7 +104,7 @@ export async function runExperimentFile(argv: string[], context: CommandContext)
         settle(runId);
       });
     });
-    const { runs } = await server.connection.sendRequest(Run, { filePath, experiment: values.experiment, outDir: values.out && resolve(values.out) }).catch((error: Error) => {
+    const { runs } = await server.connection.sendRequest(Run, { filePath, experiment: values.experiment, outDir: values.out && resolve(values.out), permutations }).catch((error: Error) => {
       // The server names the file by its absolute path: name it as typed.
       throw new InputError(error.message.split(filePath).join(given), given);
     });

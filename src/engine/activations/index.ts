@@ -4,3 +4,4 @@ export * from './agreement.js';
 export * from './layerStream.js';
 export * from './layerPairMatch.js';
 export * from './datasetEvaluation.js';
+export * from './exampleSubset.js';

@@ -17,10 +17,13 @@
 import type { BatchHsic } from './batchHsic.js';
 import type { ObservedSums } from './permutationTest.js';
 
+/** One example's share of a cell (the protocol's ExampleContribution). */
 export interface ExampleShare {
+  /** Index in the evaluation set. */
   readonly example: number;
+  /** The example's id, when the inputs or activation files carry an `ids` array. */
   readonly id?: string;
-  /** In CKA units. */
+  /** In CKA units: all examples' shares sum to the cell's CKA. */
   readonly share: number;
 }
 
@@ -29,8 +32,10 @@ export interface CellDetailsResult {
   readonly perBatch: (number | null)[][][];
   /** Why the per-batch values were not kept, when they were not. */
   readonly perBatchMethod?: string;
+  /** Per cell, the examples contributing most (largest share first) and least (smallest first); absent when not kept (see contributionsMethod). */
   readonly top?: ExampleShare[][][];
   readonly bottom?: ExampleShare[][][];
+  /** How the shares are computed, or why they were not kept, in words. */
   readonly contributionsMethod: string;
 }
 

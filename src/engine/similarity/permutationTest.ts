@@ -18,19 +18,25 @@
  * accumulator.
  */
 import type { CenteredGram, Centering } from './centeredGrams.js';
-import { permutedCross, type PermutedCrossCompute } from './permutedCross.js';
+import { permutedCross, type CyclicPermutations, type RolledProducts } from './permutedCross.js';
 import { seededRandom, shuffledIndices } from '../random.js';
 
+/** Row i = layer i of model A; null where not tested (outside the cells asked for) or CKA is undefined. */
 export type Matrix = (number | null)[][];
 
-/** The test's outcome per cell (the same shape as the protocol's PermutationTest). */
+/** The test's outcome per cell (the protocol's PermutationTest). */
 export interface PermutationTestResult {
   readonly permutations: number;
   readonly seed: number;
+  /** What was permuted and how p is computed, in words. */
   readonly method: string;
+  /** Mean CKA under the null. */
   readonly nullMean: Matrix;
+  /** Standard deviation of CKA under the null. */
   readonly nullStd: Matrix;
+  /** (1 + #{null CKA ≥ observed}) / (P + 1): never 0; its floor is 1/(P + 1). */
   readonly pValue: Matrix;
+  /** (observed − null mean) / (1 − null mean): 0 at chance, 1 stays 1. */
   readonly calibrated: Matrix;
 }
 
@@ -75,12 +81,24 @@ export function permutationCellMask(layersA: readonly string[], layersB: readonl
   return mask;
 }
 
-/** The seeded permutations of a batch of n rows: [P, n], π_p at p·n. Depends only on (seed, batch). */
-export function batchPermutations(n: number, permutations: number, seed: number, batch: number): Int32Array {
+/**
+ * The seeded permutations of a batch of n rows, depending only on (seed, batch): a random
+ * relabelling σ and P different cyclic shifts k ∈ 1 … n − 1 of it, π = σ⁻¹∘(+k)∘σ (permutedCross.ts);
+ * a batch of fewer than P + 1 examples gets further relabellings, each with up to n − 1 shifts.
+ * No draw is the identity, so a shared signal reaches the floor 1/(P + 1).
+ */
+export function batchPermutations(n: number, permutations: number, seed: number, batch: number): CyclicPermutations {
   const random = seededRandom((Math.imul(seed + 0x632be5ab, 0x85ebca6b) ^ Math.imul(batch + 1, 0x9e3779b1)) >>> 0);
-  const out = new Int32Array(permutations * n);
-  for (let p = 0; p < permutations; p++) out.set(shuffledIndices(n, random), p * n);
-  return out;
+  const groups: { order: Int32Array; shifts: Int32Array }[] = [];
+  for (let left = permutations; left > 0; ) {
+    const order = Int32Array.from(shuffledIndices(n, random));
+    const count = Math.min(left, n - 1);
+    // `count` different shifts out of 1 … n − 1: the first of a shuffle.
+    const shifts = Int32Array.from(shuffledIndices(n - 1, random).subarray(0, count), (k) => k + 1);
+    groups.push({ order, shifts });
+    left -= count;
+  }
+  return { n, groups };
 }
 
 /** The observed sums the test compares against (the accumulator's). */
@@ -132,7 +150,7 @@ export class PermutationTest {
   }
 
   /** Adds batch `batch` (its index in the run's schedule, which seeds its permutations) with weight `weight`. */
-  async add(gramsA: readonly CenteredGram[], gramsB: readonly CenteredGram[] | 'same', n: number, centering: Centering, weight: number, batch: number, compute: PermutedCrossCompute): Promise<void> {
+  async add(gramsA: readonly CenteredGram[], gramsB: readonly CenteredGram[] | 'same', n: number, centering: Centering, weight: number, batch: number, compute: RolledProducts): Promise<void> {
     const perms = batchPermutations(n, this.permutations, this.seed, batch);
     const cross = await permutedCross(gramsA, gramsB, n, centering, perms, this.mask, compute);
     for (let k = 0; k < cross.length; k++) this.nullCross[k] += weight * cross[k];
@@ -176,7 +194,7 @@ export class PermutationTest {
   private method(): string {
     const P = this.permutations;
     return (
-      `${P} permutation${P === 1 ? '' : 's'} of model B's examples within each batch (seed ${this.seed}), which breaks the examples' correspondence and keeps each model's grams; ` +
+      `${P} permutation${P === 1 ? '' : 's'} of model B's examples within each batch (seed ${this.seed}; random cyclic relabellings π = σ⁻¹∘(+k)∘σ, never the identity), which break the examples' correspondence and keep each model's grams; ` +
       `p = (1 + #{null CKA ≥ CKA}) / (${P} + 1), at least ${formatFloor(P)}; calibrated CKA = (CKA − null mean) / (1 − null mean)` +
       (this.mask ? `; tested cells: ${indicesOf(this.mask).length} of ${this.mask.length}` : '')
     );

@@ -7,37 +7,68 @@
  *
  *   HSIC_π(Kᵢ, Lⱼ) = ⟨Ūᵢ, V̄ⱼ[π, π]⟩ / c = Σ_r Σ_c Ūᵢ[r, c]·V̄ⱼ[π(r), π(c)] / c
  *
- * with c = n(n−3) (U-centering) or (n−1)² (H·K·H); the self terms do not change. Each runtime
- * gathers V̄ⱼ[π, π] for a chunk of permutations and layers and takes all the inner products
- * with the Ūᵢ at once, a [LA', n²] · [n², K·LB'] product. These sums run over n² float32 terms:
- * their error is of order 1e-6·‖Ū‖·‖V̄‖, far below the null's own spread (of order 1/n in CKA),
- * so the null distribution is not finished in float64 as the observed terms are.
+ * with c = n(n−3) (U-centering) or (n−1)² (H·K·H); the self terms do not change.
  *
- * Only the cells asked for are computed: cells are grouped by B layer, and B layers that need
- * the same A layers are stacked together (one group for a full heatmap, one per layer for its
- * diagonal).
+ * The permutations are cyclic shifts in a random order: π = σ⁻¹∘(+k)∘σ for a random relabelling
+ * σ of the batch and shifts k ≠ 0. With Ũ = Ū[σ⁻¹, σ⁻¹] and W̃ = V̄[σ⁻¹, σ⁻¹] (one gather per
+ * layer and relabelling),
+ *
+ *   ⟨Ū, V̄[π, π]⟩ = Σ_a Σ_b Ũ[a, b]·W̃[(a + k) mod n, (b + k) mod n]
+ *
+ * so each permuted gram is W̃ rolled along both axes: with W̃ tiled twice along its columns,
+ * [W̃ W̃] (n × 2n), the roll by k is two slices of whole rows, rows k … n−1 then 0 … k−1 of
+ * columns k … k+n−1 — contiguous copies where a general permutation needs a scattered gather of
+ * every element (5–10× slower here). The runtime slices the K rolls of a chunk of B layers and
+ * takes all their inner products with the Ũᵢ in one [LA', n²] · [n², K·LB'] product. These sums run
+ * over n² float32 terms: their error is of order 1e-6·‖Ū‖·‖V̄‖, far below the null's own spread (of
+ * order 1/n in CKA), so the null is not finished in float64 as the observed terms are.
+ *
+ * Only the cells asked for are computed: cells are grouped by B layer, and B layers that need the
+ * same A layers are stacked together (one group for a full heatmap, one per layer for its diagonal).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CenteredGram, Centering } from './centeredGrams.js';
 import { hsicNormalizer } from './batchHsic.js';
 
-/** One runtime's products for a chunk: A' [I, n, n] stacked, B' [J, n, n] stacked, perms [K, n] → cross [I, K·J] (column k·J + j). */
-export interface PermutedCrossChunk {
+/** Permutations of a batch of n examples as relabellings and cyclic shifts (see the module doc). */
+export interface CyclicPermutations {
   readonly n: number;
-  /** [I, n·n] */
-  readonly a: Float32Array;
-  readonly layersA: number;
-  /** [J, n·n] */
-  readonly b: Float32Array;
-  readonly layersB: number;
-  /** [K, n] example permutations (π_k(r) at k·n + r). */
-  readonly perms: Int32Array;
-  readonly permutations: number;
+  /** Per relabelling: order[a] = σ⁻¹(a), the example at position a, and its shifts (each 1 … n − 1). */
+  readonly groups: readonly { readonly order: Int32Array; readonly shifts: Int32Array }[];
 }
 
-export type PermutedCrossCompute = (chunk: PermutedCrossChunk) => Float32Array | Promise<Float32Array>;
+/** The permutations spelled out, π_p at p·n (π_p(r) = the example paired with r): for tests and checks. */
+export function expandPermutations(perms: CyclicPermutations): Int32Array {
+  const { n } = perms;
+  const total = perms.groups.reduce((sum, g) => sum + g.shifts.length, 0);
+  const out = new Int32Array(total * n);
+  let p = 0;
+  for (const { order, shifts } of perms.groups) {
+    for (const k of shifts) {
+      for (let a = 0; a < n; a++) out[p * n + order[a]] = order[(a + k) % n];
+      p += 1;
+    }
+  }
+  return out;
+}
 
-/** Elements of gathered (permuted) grams a chunk may hold at once. */
+/**
+ * One runtime's part for a chunk: A' [rows, n²] (relabelled grams), B' tiled [layers, n, 2n]
+ * ([W̃ⱼ W̃ⱼ] per layer) and shifts [K] → products [rows, K·layers], column k·layers + j holding
+ * ⟨A'ᵢ, W̃ⱼ rolled by shifts[k]⟩.
+ */
+export interface RolledProductsChunk {
+  readonly n: number;
+  readonly a: Float32Array;
+  readonly rows: number;
+  readonly tiled: Float32Array;
+  readonly layers: number;
+  readonly shifts: Int32Array;
+}
+
+export type RolledProducts = (chunk: RolledProductsChunk) => Float32Array | Promise<Float32Array>;
+
+/** Elements of rolled (permuted) grams a chunk may hold at once (128 MiB: the K·J rolled grams of a chunk; the tiled grams take a quarter of it). */
 export const PERMUTED_CHUNK_VALUES = 32 * 1024 * 1024;
 
 /**
@@ -50,54 +81,51 @@ export async function permutedCross(
   gramsB: readonly CenteredGram[] | 'same',
   n: number,
   centering: Centering,
-  perms: Int32Array,
+  perms: CyclicPermutations,
   selected: Uint8Array | undefined,
-  compute: PermutedCrossCompute,
+  rolledProducts: RolledProducts,
 ): Promise<Float64Array> {
   const b = gramsB === 'same' ? gramsA : gramsB;
   const la = gramsA.length;
   const lb = b.length;
-  const permutations = perms.length / n;
+  const permutations = perms.groups.reduce((sum, g) => sum + g.shifts.length, 0);
   const out = new Float64Array(permutations * la * lb);
   const c = hsicNormalizer(n, centering);
   const size = n * n;
-  const layersPerChunk = Math.max(1, Math.floor(PERMUTED_CHUNK_VALUES / size));
-  for (const group of cellGroups(la, lb, selected)) {
-    for (let j0 = 0; j0 < group.colsB.length; j0 += layersPerChunk) {
-      const cols = group.colsB.slice(j0, j0 + layersPerChunk);
-      const bStack = stack(b, cols, size);
-      const permsPerChunk = Math.max(1, Math.min(permutations, Math.floor(PERMUTED_CHUNK_VALUES / (cols.length * size))));
-      for (let i0 = 0; i0 < group.rowsA.length; i0 += layersPerChunk) {
-        const rows = group.rowsA.slice(i0, i0 + layersPerChunk);
-        const a = stack(gramsA, rows, size);
-        for (let p0 = 0; p0 < permutations; p0 += permsPerChunk) {
-          const k = Math.min(permsPerChunk, permutations - p0);
-          const products = await compute({ n, a, layersA: rows.length, b: bStack, layersB: cols.length, perms: perms.subarray(p0 * n, (p0 + k) * n), permutations: k });
-          const width = k * cols.length;
-          rows.forEach((i, ii) => {
-            for (let kk = 0; kk < k; kk++) {
-              cols.forEach((j, jj) => {
-                if (selected && !selected[i * lb + j]) return;
-                out[(p0 + kk) * la * lb + i * lb + j] = (products[ii * width + kk * cols.length + jj] * gramsA[i].scale * b[j].scale) / c;
+  const layersPerChunk = Math.max(1, Math.floor(PERMUTED_CHUNK_VALUES / (4 * size)));
+  const groups = cellGroups(la, lb, selected);
+  let first = 0; // index of the relabelling's first permutation
+  for (const { order, shifts } of perms.groups) {
+    for (const group of groups) {
+      // The A side relabelled once per group when it fits one chunk (always, below 2,896 examples).
+      const wholeA = group.rowsA.length <= layersPerChunk ? relabelled(gramsA, group.rowsA, order, n) : null;
+      for (let j0 = 0; j0 < group.colsB.length; j0 += layersPerChunk) {
+        const cols = group.colsB.slice(j0, j0 + layersPerChunk);
+        const tiled = tiledColumns(relabelled(b, cols, order, n), cols.length, n);
+        const perChunk = Math.max(1, Math.min(shifts.length, Math.floor(PERMUTED_CHUNK_VALUES / (cols.length * size))));
+        for (let s0 = 0; s0 < shifts.length; s0 += perChunk) {
+          const chunkShifts = shifts.subarray(s0, s0 + perChunk);
+          const count = chunkShifts.length * cols.length;
+          for (let i0 = 0; i0 < group.rowsA.length; i0 += layersPerChunk) {
+            const rows = group.rowsA.slice(i0, i0 + layersPerChunk);
+            const a = wholeA ?? relabelled(gramsA, rows, order, n);
+            const products = await rolledProducts({ n, a, rows: rows.length, tiled, layers: cols.length, shifts: chunkShifts });
+            rows.forEach((i, ii) => {
+              chunkShifts.forEach((_, kk) => {
+                const p = first + s0 + kk;
+                cols.forEach((j, jj) => {
+                  if (selected && !selected[i * lb + j]) return;
+                  out[p * la * lb + i * lb + j] = (products[ii * count + kk * cols.length + jj] * gramsA[i].scale * b[j].scale) / c;
+                });
               });
-            }
-          });
+            });
+          }
         }
       }
     }
+    first += shifts.length;
   }
   return out;
-}
-
-/**
- * Multiply-adds and gathered values the test costs per batch of n for the selected cells, P
- * permutations: each tested cell's inner products (P·n² each) and each B layer's permuted grams.
- */
-export function permutedCrossCost(la: number, lb: number, n: number, permutations: number, selected: Uint8Array | undefined): number {
-  const groups = cellGroups(la, lb, selected);
-  const cells = groups.reduce((sum, g) => sum + g.rowsA.length * g.colsB.length, 0);
-  const gathered = groups.reduce((sum, g) => sum + g.colsB.length * Math.ceil(g.rowsA.length / Math.max(1, Math.floor(PERMUTED_CHUNK_VALUES / (n * n)))), 0);
-  return permutations * n * n * (cells + gathered);
 }
 
 interface CellGroup {
@@ -120,21 +148,46 @@ export function cellGroups(la: number, lb: number, selected: Uint8Array | undefi
   return [...byRows.values()];
 }
 
-function stack(grams: readonly CenteredGram[], layers: readonly number[], size: number): Float32Array {
+/** The grams of `layers`, each relabelled: out[k][a, b] = gram[order[a], order[b]]; [layers, n²]. */
+function relabelled(grams: readonly CenteredGram[], layers: readonly number[], order: Int32Array, n: number): Float32Array {
+  const size = n * n;
   const out = new Float32Array(layers.length * size);
-  layers.forEach((l, k) => out.set(grams[l].gram, k * size));
+  layers.forEach((l, k) => {
+    const gram = grams[l].gram;
+    for (let a = 0; a < n; a++) {
+      const source = order[a] * n;
+      const target = k * size + a * n;
+      for (let b = 0; b < n; b++) out[target + b] = gram[source + order[b]];
+    }
+  });
   return out;
 }
 
-/** The products on TensorFlow.js: two gathers per permutation, then one matmul for the chunk. */
-export const tfjsPermutedCross: PermutedCrossCompute = ({ n, a, layersA, b, layersB, perms, permutations }) =>
+/** Each n × n gram beside itself: [W W] per layer, [layers, n, 2n]. */
+function tiledColumns(stack: Float32Array, layers: number, n: number): Float32Array {
+  const out = new Float32Array(layers * 2 * n * n);
+  for (let row = 0; row < layers * n; row++) {
+    const source = stack.subarray(row * n, (row + 1) * n);
+    out.set(source, row * 2 * n);
+    out.set(source, row * 2 * n + n);
+  }
+  return out;
+}
+
+/**
+ * Multiply-adds the test costs per batch of n for the selected cells and P permutations: each
+ * tested cell's inner products, P·n² each.
+ */
+export function permutedCrossCost(la: number, lb: number, n: number, permutations: number, selected: Uint8Array | undefined): number {
+  const cells = cellGroups(la, lb, selected).reduce((sum, g) => sum + g.rowsA.length * g.colsB.length, 0);
+  return permutations * n * n * cells;
+}
+
+/** The rolls and products on TensorFlow.js: two slices per shift, one matmul for the chunk. */
+export const tfjsRolledProducts: RolledProducts = ({ n, a, rows, tiled, layers, shifts }) =>
   tf.tidy(() => {
-    const left = tf.tensor2d(a, [layersA, n * n]);
-    const grams = tf.tensor3d(b, [layersB, n, n]);
-    const gathered = Array.from({ length: permutations }, (_, k) => {
-      const order = tf.tensor1d(perms.subarray(k * n, (k + 1) * n), 'int32');
-      return tf.reshape(tf.gather(tf.gather(grams, order, 1), order, 2), [layersB, n * n]);
-    });
-    const right = gathered.length === 1 ? gathered[0] : tf.concat(gathered, 0); // [K·J, n²]
-    return tf.matMul(left, right, false, true).dataSync() as Float32Array; // [I, K·J]
+    const grams = tf.tensor3d(tiled, [layers, n, 2 * n]);
+    const rolled = Array.from(shifts, (k) => tf.reshape(tf.concat([tf.slice(grams, [0, k, k], [layers, n - k, n]), tf.slice(grams, [0, 0, k], [layers, k, n])], 1), [layers, n * n]));
+    const right = rolled.length === 1 ? rolled[0] : tf.concat(rolled, 0); // [K·J, n²]
+    return tf.matMul(tf.tensor2d(a, [rows, n * n]), right, false, true).dataSync() as Float32Array;
   });

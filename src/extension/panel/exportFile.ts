@@ -1,6 +1,6 @@
 /**
- * What the webview asks to export (a heatmap PNG as a data URL, or CSV/JSON text) → bytes and
- * a safe file name for the save dialog. The message is untrusted input.
+ * What the webview asks to export (a figure as a PNG data URL or SVG text, or CSV/JSON text) →
+ * bytes and a safe file name for the save dialog. The message is untrusted input.
  */
 import { basename, extname } from 'node:path';
 import type { WebviewMessage } from '../../protocol/webview.js';
@@ -21,6 +21,8 @@ const FILTERS: Record<ExportRequest['format'], Record<string, string[]>> = {
   json: { JSON: ['json'] },
 };
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** An SVG document: an XML declaration (then comments or a doctype) or the root first, the root an `<svg>` in the SVG namespace, closed at the end. */
+const SVG_DOCUMENT = /^(?:<\?xml[^>]*\?>\s*)?(?:<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg\b[^>]*\sxmlns\s*=\s*["']http:\/\/www\.w3\.org\/2000\/svg["'][^>]*>[\s\S]*<\/svg>\s*$/;
 /** Larger exports are refused: a heatmap PNG or matrix is far smaller. */
 export const MAX_EXPORT_BYTES = 64 * 1024 * 1024;
 
@@ -42,6 +44,10 @@ export function decodeExport(request: ExportRequest): ExportFile {
     if (!match) throw new Error('the exported image is not a PNG data URL');
     bytes = Buffer.from(match[1], 'base64');
     if (!PNG_SIGNATURE.every((byte, i) => bytes[i] === byte)) throw new Error('the exported image is not a PNG');
+  } else if (request.format === 'svg') {
+    const text = request.data.replace(/^\uFEFF/, '');
+    if (!(text.startsWith('<svg') || text.startsWith('<?xml')) || !SVG_DOCUMENT.test(text)) throw new Error('the exported image is not an SVG document');
+    bytes = Buffer.from(request.data, 'utf8');
   } else {
     bytes = Buffer.from(request.data, 'utf8');
   }

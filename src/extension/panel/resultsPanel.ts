@@ -8,6 +8,7 @@ import type { RunSnapshot } from '../../protocol/index.js';
 import { isWebviewMessage, type HostMessage } from '../../protocol/webview.js';
 import type { ExportRequest } from './exportFile.js';
 import { panelCancel } from './panelCancel.js';
+import { answerDrillDown, type DrillDownHost } from './panelDrillDown.js';
 import { buildPanelHtml, createNonce } from './panelHtml.js';
 
 export const RESULTS_VIEW_TYPE = 'repsim.results';
@@ -19,6 +20,8 @@ export interface ResultsPanelHost {
   snapshotFor(runId: string): Promise<RunSnapshot | undefined>;
   cancel(runId: string): Promise<void>;
   exportFile(request: ExportRequest, snapshot: RunSnapshot | undefined): Promise<void>;
+  /** Where the webview's drill-down requests (thumbnails, recomputed cells) go. */
+  readonly drillDown: DrillDownHost;
   disposed(panel: ResultsPanel): void;
 }
 
@@ -74,6 +77,11 @@ export class ResultsPanel implements vscode.Disposable {
     void this.panel.webview.postMessage(message).then(undefined, () => undefined);
   }
 
+  /** The answer to a request of the webview: it is listening, having just asked (unless the panel has gone since). */
+  private answer(message: HostMessage): void {
+    if (!this.disposed) void this.panel.webview.postMessage(message).then(undefined, () => undefined);
+  }
+
   /** Replaces what the panel shows with a snapshot (e.g. a run's final results). */
   showSnapshot(snapshot: RunSnapshot): void {
     this.lastSnapshot = snapshot;
@@ -112,6 +120,10 @@ export class ResultsPanel implements vscode.Disposable {
         }
         case 'export':
           await this.host.exportFile(message, this.lastSnapshot);
+          break;
+        case 'exampleThumbnails':
+        case 'recomputeCell':
+          this.answer(await answerDrillDown(message, this.runId, this.host.drillDown));
           break;
       }
     } catch (error) {

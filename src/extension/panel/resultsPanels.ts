@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { GetResults, type RunSnapshot } from '../../protocol/index.js';
 import type { ComputeServerClient } from '../server/serverClient.js';
+import type { TrustGate } from '../trust.js';
 import { isFinished, placeholderSnapshot, type RunTracker } from '../runs/runTracker.js';
 import { decodeExport, type ExportRequest } from './exportFile.js';
 import { isSnapshotLike } from './resultsFile.js';
@@ -24,6 +25,7 @@ export class ResultsPanels implements vscode.WebviewPanelSerializer, vscode.Disp
     private readonly tracker: RunTracker,
     private readonly client: ComputeServerClient,
     log: vscode.LogOutputChannel,
+    trust: TrustGate,
     cancel: (runId: string) => Promise<void>,
     /** How runs ended, for panels restored after a reload (absent: not recorded). */
     private readonly runEnds?: RunEndRecord,
@@ -34,6 +36,8 @@ export class ResultsPanels implements vscode.WebviewPanelSerializer, vscode.Disp
       snapshotFor: (runId) => this.snapshotFor(runId),
       cancel,
       exportFile: (request, snapshot) => this.exportFile(request, snapshot),
+      // Only the server that ran a run knows it: none is started for a drill-down.
+      drillDown: { isTrusted: () => trust.isTrusted, connection: () => client.runningConnection },
       disposed: (panel) => {
         if (this.panels.get(panel.runId) === panel) this.panels.delete(panel.runId);
         if (this.lastActive === panel) this.lastActive = undefined;

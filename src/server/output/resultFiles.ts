@@ -3,7 +3,8 @@
  *   results.json             the whole run (models, training curves, every comparison)
  *   <comparison>.json/.csv   one comparison's matrix (CSV: rows = layers of model A)
  *   <comparison>.stderr.csv  its standard errors
- *   <comparison>.png         its heatmap
+ *   <comparison>.svg/.png    its heatmap as a publication figure (PNG at 2× for print)
+ *   <comparison>.layers.svg/.png  CKA of its corresponding layers, as a line plot
  *   <comparison>.partial.json  the running matrix while it computes (removed when done, and when the run fails)
  *   report.html              the self-contained report
  */
@@ -14,7 +15,10 @@ import { InputError } from '../../engine/errors.js';
 import { writeFileAtomic } from '../../engine/io/files.js';
 import type { CkaSnapshot, ComparisonResult, RunSnapshot } from '../../protocol/results.js';
 import { matrixToCsv } from '../../engine/io/csv.js';
-import { heatmapPng } from './heatmapPng.js';
+import { correspondingLayersSvg } from '../../../webview/figures/correspondingLayersSvg.js';
+import { DEFAULT_ALPHA, type FigureOrigin } from '../../../webview/figures/figureInput.js';
+import { heatmapSvg } from '../../../webview/figures/heatmapSvg.js';
+import { svgToPng } from './figurePng.js';
 
 /** A comparison name as a file name: letters, digits, '.', '_' and '-' only. */
 export function fileStem(name: string): string {
@@ -24,7 +28,14 @@ export function fileStem(name: string): string {
 /** The files a comparison writes (the experiment's validation refuses names whose files would clash). */
 export function comparisonFiles(name: string): string[] {
   const stem = fileStem(name);
-  return [`${stem}.json`, `${stem}.csv`, `${stem}.stderr.csv`, `${stem}.png`, `${stem}.partial.json`];
+  return [`${stem}.json`, `${stem}.csv`, `${stem}.stderr.csv`, `${stem}.png`, `${stem}.svg`, `${stem}.layers.svg`, `${stem}.layers.png`, `${stem}.partial.json`];
+}
+
+/** How the figures are drawn: the experiment's `figures` settings. */
+export interface FigureSettings {
+  readonly origin?: FigureOrigin;
+  /** With a permutation test, cells with p above this are hatched (default DEFAULT_ALPHA, 0.05). */
+  readonly alpha?: number;
 }
 
 export class ResultWriter {
@@ -36,7 +47,10 @@ export class ResultWriter {
   /** Whether this writer made the folder (then it removes it again if a failed run leaves it empty). */
   private created = false;
 
-  constructor(readonly directory: string) {}
+  constructor(
+    readonly directory: string,
+    private readonly figures: FigureSettings = {},
+  ) {}
 
   /** Fails early (InputError) when the folder, or the nearest folder above it that exists, cannot be written to; creates nothing. */
   async checkWritable(): Promise<void> {
@@ -90,11 +104,16 @@ export class ResultWriter {
   async writeComparison(result: ComparisonResult): Promise<string[]> {
     await this.prepare();
     const stem = join(this.directory, this.stemOf(result.name));
-    const files = [`${stem}.json`, `${stem}.csv`, `${stem}.stderr.csv`, `${stem}.png`];
+    const files = [`${stem}.json`, `${stem}.csv`, `${stem}.stderr.csv`, `${stem}.png`, `${stem}.svg`, `${stem}.layers.svg`, `${stem}.layers.png`];
     await writeFileAtomic(files[0], `${JSON.stringify(result, null, 1)}\n`);
     await writeFileAtomic(files[1], matrixToCsv(result.layersA, result.layersB, result.matrix));
     await writeFileAtomic(files[2], matrixToCsv(result.layersA, result.layersB, result.stderr));
-    await writeFileAtomic(files[3], heatmapPng(result.matrix));
+    const heatmap = heatmapSvg(result, { origin: this.figures.origin, alpha: result.significance ? (this.figures.alpha ?? DEFAULT_ALPHA) : undefined });
+    const layers = correspondingLayersSvg(result);
+    await writeFileAtomic(files[3], await svgToPng(heatmap));
+    await writeFileAtomic(files[4], heatmap);
+    await writeFileAtomic(files[5], layers);
+    await writeFileAtomic(files[6], await svgToPng(layers));
     await rm(`${stem}.partial.json`, { force: true });
     this.partials.delete(`${stem}.partial.json`);
     return files;

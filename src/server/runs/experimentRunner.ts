@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { computeBackendName, formatBackendReport, type BackendReport } from '../../engine/backend/index.js';
 import { loadDataset, type ImageDataset } from '../../engine/data/index.js';
 import { InputError } from '../../engine/errors.js';
-import type { Experiment } from '../../protocol/experiment.js';
+import type { DataSpec, Experiment } from '../../protocol/experiment.js';
 import type { CkaSnapshot, ComparisonResult, ModelSummary, RunProgress, RunSnapshot, RunStatus, TrainingMetrics } from '../../protocol/results.js';
 import type { WorkspaceCache } from '../cache/workspaceCache.js';
 import { comparisonName, resolveAgainst, validateExperimentText, type SemanticOptions } from '../experiments/semantics.js';
@@ -41,6 +41,8 @@ export interface ExperimentRunRequest {
   readonly renderReport?: (snapshot: RunSnapshot) => Promise<string>;
   /** The workspace folder of the file: a relative `output` must stay inside it (default: the file's folder). */
   readonly workspaceFolder?: string;
+  /** Permutations per cell for every comparison, in place of the file's. */
+  readonly permutations?: number;
 }
 
 /** Reads and validates the file, then returns the named experiment (InputError if invalid). */
@@ -60,6 +62,29 @@ export async function loadExperiment(filePath: string, name?: string, options: S
   return [found];
 }
 
+/**
+ * What a run compares with, once it has read its experiment: the experiment as it was then, its
+ * data (paths resolved against the file), and the workspace cache and backend of its models.
+ */
+export interface RunSetup {
+  readonly filePath: string;
+  readonly experiment: Experiment;
+  readonly data: DataSpec;
+  readonly cache: WorkspaceCache;
+  readonly backend: BackendReport;
+}
+
+/** An experiment's data with its paths resolved against the file, and `dataDir` (the default data folder) where it names none. */
+export function resolvedDataSpec(experiment: Experiment, filePath: string, dataDir: string | undefined): DataSpec {
+  return {
+    ...experiment.data,
+    dataDir: experiment.data?.dataDir ? resolveAgainst(filePath, experiment.data.dataDir) : dataDir,
+    // The user's own examples (and labels), fed to the models as they are.
+    inputs: experiment.data?.inputs === undefined ? undefined : resolveAgainst(filePath, experiment.data.inputs),
+    labels: experiment.data?.labels === undefined ? undefined : resolveAgainst(filePath, experiment.data.labels),
+  };
+}
+
 export function defaultOutputDirectory(filePath: string, experiment: Experiment): string {
   return experiment.output ? resolveAgainst(filePath, experiment.output) : join(dirname(filePath), 'repsim-results', experiment.name);
 }
@@ -77,9 +102,15 @@ export class ExperimentRun {
   private readonly startedAt = new Date().toISOString();
   private finishedAt: string | undefined;
   private experimentName: string;
+  private runSetup: RunSetup | undefined;
 
   constructor(private readonly request: ExperimentRunRequest) {
     this.experimentName = request.experiment;
+  }
+
+  /** What the run compares with; undefined until it has read its experiment. */
+  get setup(): RunSetup | undefined {
+    return this.runSetup;
   }
 
   snapshot(): RunSnapshot {
@@ -105,9 +136,10 @@ export class ExperimentRun {
 
   async execute(): Promise<RunSnapshot> {
     const { request } = this;
-    const [experiment] = await loadExperiment(request.filePath, request.experiment, { workspaceFolder: request.workspaceFolder });
+    const [loaded] = await loadExperiment(request.filePath, request.experiment, { workspaceFolder: request.workspaceFolder });
+    const experiment = request.permutations === undefined ? loaded : { ...loaded, comparisons: loaded.comparisons.map((c) => ({ ...c, permutations: request.permutations })) };
     // The folder is made with the first result, so that a run that fails early leaves none.
-    const writer = new ResultWriter(request.outDir ?? defaultOutputDirectory(request.filePath, experiment));
+    const writer = new ResultWriter(request.outDir ?? defaultOutputDirectory(request.filePath, experiment), { origin: experiment.figures?.origin });
     await writer.checkWritable();
     await request.cache.ensure();
     try {
@@ -150,13 +182,8 @@ export class ExperimentRun {
 
   private async compareAll(experiment: Experiment, writer: ResultWriter): Promise<void> {
     const { request } = this;
-    const data = {
-      ...experiment.data,
-      dataDir: experiment.data?.dataDir ? resolveAgainst(request.filePath, experiment.data.dataDir) : request.dataDir,
-      // The user's own examples (and labels), fed to the models as they are.
-      inputs: experiment.data?.inputs === undefined ? undefined : resolveAgainst(request.filePath, experiment.data.inputs),
-      labels: experiment.data?.labels === undefined ? undefined : resolveAgainst(request.filePath, experiment.data.labels),
-    };
+    const data = resolvedDataSpec(experiment, request.filePath, request.dataDir);
+    this.runSetup = { filePath: request.filePath, experiment, data, cache: request.cache, backend: request.backend };
     let datasetPromise: Promise<ImageDataset> | undefined;
     const dataset = () =>
       (datasetPromise ??= loadDataset(data.dataset ?? 'fashion-mnist-subset', {

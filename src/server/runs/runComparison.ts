@@ -3,16 +3,14 @@
  * workspace cache), then the measures asked for. Partial results go out after every batch.
  */
 import { stat } from 'node:fs/promises';
-import { compareModels, onnxComparedModel, testSetEvaluation, type ComparedModel, type CompareState, type EvaluationData, type ModelComparison } from '../../engine/activations/index.js';
-import { currentOnnxRuntime } from '../../engine/backend/index.js';
-import { readActivationArrays, readNpyFile } from '../../engine/io/files.js';
-import { assertSameExampleIds, checkExampleIdCount } from '../../engine/io/exampleIds.js';
-import { checkImageInput, imageExampleShape, layerCandidates, onnxImageTransform, onnxInputsEvaluation, parseOnnxLayerSelection, selectOnnxLayers, type OnnxModelFile } from '../../engine/onnx/import/index.js';
+import { compareModels, type ComparedModel, type CompareState, type ModelComparison } from '../../engine/activations/index.js';
+import { assertSameExampleIds } from '../../engine/io/exampleIds.js';
+import { parseOnnxLayerSelection, selectOnnxLayers } from '../../engine/onnx/import/index.js';
 import type { ImageDataset } from '../../engine/data/index.js';
 import { InputError } from '../../engine/errors.js';
 import { selectLayers, type LayerSelection } from '../../engine/models/index.js';
 import { assertSameExamples } from '../../engine/similarity/layers.js';
-import { ckaMatrix, defaultGramEngine, LINEAR, rbf, type AccumulatorState, type KernelSpec, type LayerActivations } from '../../engine/similarity/index.js';
+import { ckaMatrix, defaultGramEngine, type AccumulatorState, type LayerActivations } from '../../engine/similarity/index.js';
 import { layerNameMatcher } from '../../engine/models/index.js';
 import type { ComparisonSpec, DataSpec } from '../../protocol/experiment.js';
 import type { CellDetails, CkaSettings, CkaSnapshot, ComparisonResult } from '../../protocol/results.js';
@@ -20,6 +18,7 @@ import type { CellDetailsResult } from '../../engine/similarity/cellDetails.js';
 import { permutationCellMask, type PermutationTestOptions } from '../../engine/similarity/permutationTest.js';
 import { hashKey, type WorkspaceCache } from '../cache/workspaceCache.js';
 import type { ObtainedModel } from './obtainModels.js';
+import { comparedModel, comparisonEvaluation, kernelOf, type RunnableModel } from './comparedModels.js';
 
 export interface ComparisonContext {
   readonly name: string;
@@ -71,9 +70,6 @@ function cellDetails(details: CellDetailsResult | undefined, images: boolean): C
   return details && { ...details, images };
 }
 
-function kernelOf(settings: CkaSettings): KernelSpec {
-  return settings.kernel === 'rbf' ? rbf(settings.threshold ?? 1) : LINEAR;
-}
 
 export async function runComparison(a: ObtainedModel, b: ObtainedModel, context: ComparisonContext): Promise<ComparisonResult> {
   const { spec } = context;
@@ -110,30 +106,6 @@ export async function runComparison(a: ObtainedModel, b: ObtainedModel, context:
   return result;
 }
 
-type RunnableModel = Exclude<ObtainedModel, { kind: 'activations' }>;
-
-/** The user's own inputs (data.inputs, with data.labels), checked against every ONNX model. */
-async function inputsEvaluation(data: DataSpec, onnxFiles: readonly OnnxModelFile[]): Promise<EvaluationData> {
-  const path = data.inputs!;
-  const { arrays: entries, ids } = await readActivationArrays(path, { precision: 'float32' });
-  if (entries.length !== 1) throw new InputError(`${path}: holds ${entries.length} arrays (${entries.map((e) => e.name).join(', ')}); data.inputs takes one array, and optionally one named 'ids' (the examples' ids)`, path);
-  const array = entries[0].array;
-  checkExampleIdCount(ids, path, [{ name: entries[0].name, shape: array.shape }]);
-  let labels: Int32Array | undefined;
-  if (data.labels !== undefined) {
-    const read = await readNpyFile(data.labels);
-    if (read.shape.length !== 1 || !Array.from(read.data).every((v) => Number.isInteger(v) && v >= 0)) {
-      throw new InputError(`${data.labels}: labels must be one non-negative integer class per example (shape [examples]); got shape [${read.shape.join(', ')}], ${read.dtype}`, data.labels);
-    }
-    labels = Int32Array.from(read.data);
-  }
-  const limit = data.evaluationExamples;
-  const evaluation = onnxInputsEvaluation(array, path, onnxFiles, { labels });
-  const count = limit === undefined ? evaluation.count : Math.min(limit, evaluation.count);
-  const classes = labels ? Math.max(0, ...labels) + 1 : 0;
-  return { ...evaluation, count, classNames: labels ? Array.from({ length: classes }, (_, k) => String(k)) : undefined, ...(ids ? { ids: ids.slice(0, count) } : {}) };
-}
-
 /** An ONNX model's selection: blocks, all, a glob / regex, or a pattern 'op:Relu,Add'. */
 function onnxSelection(selection: LayerSelection) {
   return typeof selection === 'string' ? selection : parseOnnxLayerSelection(selection.pattern);
@@ -150,28 +122,10 @@ async function compareLayerModels(
   save: (state: CompareState) => Promise<void>,
 ): Promise<ComparisonResult> {
   const { spec } = context;
-  const onnxFiles = [a, b].flatMap((m) => (m.kind === 'onnx' ? [m.file] : []));
-  const userInputs = context.data.inputs !== undefined;
-  const dataset = userInputs ? undefined : await context.dataset();
-  const evaluation = dataset ? testSetEvaluation(dataset, context.data.evaluationExamples) : await inputsEvaluation(context.data, onnxFiles);
-  const compared = async (model: RunnableModel, selection: LayerSelection, id: string): Promise<ComparedModel> => {
-    const label = `model '${id}'`;
-    if (model.kind === 'onnx') {
-      const runtime = currentOnnxRuntime();
-      if (!runtime) throw new InputError(`${model.file.path} (${label}): ONNX models run on ONNX Runtime, which is not running here (see \`repsim backend\`)`, model.file.path);
-      let transform;
-      if (dataset) {
-        checkImageInput(model.file, model.image, dataset.name, evaluation.exampleShape);
-        transform = onnxImageTransform(model.image, dataset.normalization, `${model.file.path} (${label})`);
-      }
-      const exampleShape = dataset ? imageExampleShape(model.image.layout, evaluation.exampleShape) : [...evaluation.exampleShape];
-      const candidates = await layerCandidates(runtime, model.file, { exampleShape });
-      return onnxComparedModel(model.file, selectOnnxLayers(model.file.path, candidates, onnxSelection(selection)), { label, transform });
-    }
-    // A saved model may want its images prepared otherwise than RepSim's models (its entry's "normalize").
-    const inputs = dataset && model.normalize && model.normalize !== 'dataset' ? testSetEvaluation(dataset, context.data.evaluationExamples, model.normalize).inputs : undefined;
-    return { model: model.model, layers: selectLayers(model.model, selection), label, inputs };
-  };
+  const dataset = context.data.inputs !== undefined ? undefined : await context.dataset();
+  const evaluation = await comparisonEvaluation([a, b], context.data, dataset);
+  const compared = (model: RunnableModel, selection: LayerSelection, id: string): Promise<ComparedModel> =>
+    comparedModel(model, id, { data: context.data, dataset, evaluation }, { tfjs: (m) => selectLayers(m.model, selection), onnx: (path, candidates) => selectOnnxLayers(path, candidates, onnxSelection(selection)) });
   const comparedA = await compared(a, selectionA, spec.a);
   const comparedB = b === a && selectionA === selectionB ? comparedA : await compared(b, selectionB, spec.b);
   const layersA = [...comparedA.layers];

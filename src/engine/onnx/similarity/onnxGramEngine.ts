@@ -13,8 +13,8 @@ import type { GramEngine } from '../../similarity/gramEngine.js';
 import { LINEAR, type KernelSpec } from '../../similarity/kernel.js';
 import { kernelKey, type OnnxRuntime } from '../runtime.js';
 import { buildGramGraph, layerInputName, type StackedGramOutputs } from './gramGraph.js';
-import type { PermutedCrossCompute } from '../../similarity/permutedCross.js';
-import { buildPermutedCrossGraph, PERMUTED_INPUT_A, PERMUTED_INPUT_B, PERMUTED_INPUT_PERMS, PERMUTED_OUTPUT } from './permutedCrossGraph.js';
+import type { RolledProducts } from '../../similarity/permutedCross.js';
+import { buildRolledProductsGraph, ROLLED_INPUT_A, ROLLED_INPUT_SHIFTS, ROLLED_INPUT_TILED, ROLLED_OUTPUT } from './rolledProductsGraph.js';
 import { buildHsicGraph, HSIC_CROSS_ROWS, HSIC_INPUT_A, HSIC_INPUT_B, HSIC_SELF_A_ROWS, HSIC_SELF_B_ROWS } from './hsicGraph.js';
 import { ZERO_BANDWIDTH_REASON, ZERO_VARIANCE_REASON } from '../../similarity/centeredGrams.js';
 
@@ -160,16 +160,15 @@ export class OnnxGramEngine implements GramEngine {
     });
   }
 
-  /** The permutation test's cross products (permutedCrossGraph.ts), a session per chunk shape. */
-  readonly permutedCross: PermutedCrossCompute = async ({ n, a, layersA, b, layersB, perms, permutations }) => {
-    const key = `permuted-cross|n=${n}|${layersA}x${layersB}|k=${permutations}`;
-    const session = await this.runtime.session(key, () => buildPermutedCrossGraph(n, layersA, layersB, permutations));
+  /** The permutation test's rolls and inner products (rolledProductsGraph.ts), a session per chunk shape. */
+  readonly rolledProducts: RolledProducts = async ({ n, a, rows, tiled, layers, shifts }) => {
+    const session = await this.runtime.session(`rolled-products|n=${n}|${rows}x${layers}|k=${shifts.length}`, () => buildRolledProductsGraph(n, rows, layers, shifts.length));
     const out = await session.run({
-      [PERMUTED_INPUT_A]: this.runtime.tensor(a, [layersA, n * n]),
-      [PERMUTED_INPUT_B]: this.runtime.tensor(b, [layersB, n, n]),
-      [PERMUTED_INPUT_PERMS]: new this.runtime.ort.Tensor('int32', perms, [permutations, n]),
+      [ROLLED_INPUT_A]: this.runtime.tensor(a, [rows, n * n]),
+      [ROLLED_INPUT_TILED]: this.runtime.tensor(tiled, [layers, n, 2 * n]),
+      [ROLLED_INPUT_SHIFTS]: new this.runtime.ort.Tensor('int64', BigInt64Array.from(shifts, (k) => BigInt(k)), [shifts.length]),
     });
-    return out[PERMUTED_OUTPUT].data as Float32Array;
+    return out[ROLLED_OUTPUT].data as Float32Array;
   };
 
   async close(): Promise<void> {}
