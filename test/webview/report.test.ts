@@ -72,6 +72,28 @@ describe('HTML report', { skip: NO_CHROMIUM }, () => {
     await page.close();
   });
 
+  test('carries the publication figures of the shown comparison, drawn as images with no CSP violation', async () => {
+    const file = join(directory, 'report-figures.html');
+    writeFileSync(file, renderReportHtml(snapshot as RunSnapshot, assets));
+    const url = pathToFileURL(file).href;
+    const { page, errors } = await newTestPage(browser, url);
+    await page.goto(url);
+    await page.waitForFunction(() => customElements.get('repsim-app') !== undefined);
+    await settle(page);
+    const images = page.locator('repsim-figures img');
+    assert.equal(await images.count(), 2);
+    await page.waitForFunction(() => {
+      const figures = document.querySelector('repsim-app')?.shadowRoot?.querySelector('repsim-figures');
+      const shown = [...(figures?.shadowRoot?.querySelectorAll('img') ?? [])];
+      return shown.length === 2 && shown.every((img) => img.complete && img.naturalWidth > 100);
+    });
+    assert.match((await images.first().getAttribute('alt')) ?? '', /^Heatmap of /);
+    assert.match((await images.first().getAttribute('src')) ?? '', /^data:image\/svg\+xml/);
+    assert.deepEqual(await cspViolations(page), []);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   for (const colorScheme of ['dark', 'light'] as const) {
     test(`opens from disk with no network and draws the run (${colorScheme} system theme)`, async () => {
       const file = join(directory, `report-${colorScheme}.html`);

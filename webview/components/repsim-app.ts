@@ -11,6 +11,7 @@ import './repsim-class-agreement.js';
 import './repsim-diagonal.js';
 import './repsim-estimators.js';
 import './repsim-export-bar.js';
+import './repsim-figures.js';
 import './repsim-first-pc.js';
 import './repsim-heatmap.js';
 import './repsim-layer-identification.js';
@@ -248,6 +249,12 @@ export class RepsimApp extends LitElement {
         ? html`<section class="diagonal">
             <h2>Corresponding layers</h2>
             <repsim-diagonal .layers=${view.layersA} .values=${diag.values} .stderr=${diag.stderr} .modelA=${view.a} .modelB=${view.b}></repsim-diagonal>
+          </section>`
+        : nothing}
+      ${result && this.connection?.mode === 'report'
+        ? html`<section class="figures">
+            <h2>Figures</h2>
+            <repsim-figures .comparison=${result}></repsim-figures>
           </section>`
         : nothing}
       ${estimators.length > 0
