@@ -95,8 +95,9 @@ describe('permutation test', () => {
         const perms = expandPermutations(cyclic);
         const compute = engine?.rolledProducts ?? tfjsRolledProducts;
         const c = hsicNormalizer(n, 'unbiased');
-        for (const selected of [undefined, Uint8Array.from([1, 0, 0, 1, 1, 1])]) {
-          const out = await permutedCross(gramsA, gramsB, n, 'unbiased', cyclic, selected, compute);
+        // Grams tiled 2 × 2, and (as above TILE_BOTH_UP_TO examples) along their columns only.
+        for (const [selected, tileBothUpTo] of [[undefined, undefined], [Uint8Array.from([1, 0, 0, 1, 1, 1]), undefined], [undefined, 0]] as const) {
+          const out = await permutedCross(gramsA, gramsB, n, 'unbiased', cyclic, selected, compute, tileBothUpTo);
           for (let p = 0; p < 15; p++) {
             for (let i = 0; i < 3; i++) {
               for (let j = 0; j < 2; j++) {

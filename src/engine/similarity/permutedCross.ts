@@ -15,10 +15,12 @@
  *
  *   ⟨Ū, V̄[π, π]⟩ = Σ_a Σ_b Ũ[a, b]·W̃[(a + k) mod n, (b + k) mod n]
  *
- * so each permuted gram is W̃ rolled along both axes: with W̃ tiled twice along its columns,
- * [W̃ W̃] (n × 2n), the roll by k is two slices of whole rows, rows k … n−1 then 0 … k−1 of
- * columns k … k+n−1 — contiguous copies where a general permutation needs a scattered gather of
- * every element (5–10× slower here). The runtime slices the K rolls of a chunk of B layers and
+ * so each permuted gram is W̃ rolled along both axes: with W̃ tiled 2 × 2 (2n × 2n), the roll by
+ * k is one window, rows and columns k … k+n−1; above TILE_BOTH_UP_TO examples, where the 2 × 2
+ * tiling would take 4n² per layer, W̃ is tiled along its columns only, [W̃ W̃], and the roll is two
+ * windows, rows k … n−1 then 0 … k−1 of columns k … k+n−1. Either way these are contiguous row
+ * copies, where a general permutation needs a scattered gather of every element (5–10× slower
+ * here), and the single window is a third faster again. The runtime slices the K rolls of a chunk of B layers and
  * takes all their inner products with the Ũᵢ in one [LA', n²] · [n², K·LB'] product. These sums run
  * over n² float32 terms: their error is of order 1e-6·‖Ū‖·‖V̄‖, far below the null's own spread (of
  * order 1/n in CKA), so the null is not finished in float64 as the observed terms are.
@@ -53,22 +55,24 @@ export function expandPermutations(perms: CyclicPermutations): Int32Array {
 }
 
 /**
- * One runtime's part for a chunk: A' [rows, n²] (relabelled grams), B' tiled [layers, n, 2n]
- * ([W̃ⱼ W̃ⱼ] per layer) and shifts [K] → products [rows, K·layers], column k·layers + j holding
- * ⟨A'ᵢ, W̃ⱼ rolled by shifts[k]⟩.
+ * One runtime's part for a chunk: A' [rows, n²] (relabelled grams), B' tiled [layers, 2n, 2n]
+ * (W̃ⱼ 2 × 2) or, when `columnsOnly`, [layers, n, 2n] ([W̃ⱼ W̃ⱼ]), and shifts [K] → products
+ * [rows, K·layers], column k·layers + j holding ⟨A'ᵢ, W̃ⱼ rolled by shifts[k]⟩.
  */
 export interface RolledProductsChunk {
   readonly n: number;
   readonly a: Float32Array;
   readonly rows: number;
   readonly tiled: Float32Array;
+  /** The grams are tiled along their columns only (n > TILE_BOTH_UP_TO). */
+  readonly columnsOnly: boolean;
   readonly layers: number;
   readonly shifts: Int32Array;
 }
 
 export type RolledProducts = (chunk: RolledProductsChunk) => Float32Array | Promise<Float32Array>;
 
-/** Elements of rolled (permuted) grams a chunk may hold at once (128 MiB: the K·J rolled grams of a chunk; the tiled grams take a quarter of it). */
+/** Elements of rolled (permuted) grams a chunk may hold at once (128 MiB: the K·J rolled grams of a chunk; the tiled grams take at most as much). */
 export const PERMUTED_CHUNK_VALUES = 32 * 1024 * 1024;
 
 /**
@@ -84,6 +88,7 @@ export async function permutedCross(
   perms: CyclicPermutations,
   selected: Uint8Array | undefined,
   rolledProducts: RolledProducts,
+  tileBothUpTo = TILE_BOTH_UP_TO,
 ): Promise<Float64Array> {
   const b = gramsB === 'same' ? gramsA : gramsB;
   const la = gramsA.length;
@@ -92,7 +97,8 @@ export async function permutedCross(
   const out = new Float64Array(permutations * la * lb);
   const c = hsicNormalizer(n, centering);
   const size = n * n;
-  const layersPerChunk = Math.max(1, Math.floor(PERMUTED_CHUNK_VALUES / (4 * size)));
+  const columnsOnly = n > tileBothUpTo;
+  const layersPerChunk = Math.max(1, Math.floor(PERMUTED_CHUNK_VALUES / ((columnsOnly ? 2 : 4) * size)));
   const groups = cellGroups(la, lb, selected);
   let first = 0; // index of the relabelling's first permutation
   for (const { order, shifts } of perms.groups) {
@@ -101,7 +107,7 @@ export async function permutedCross(
       const wholeA = group.rowsA.length <= layersPerChunk ? relabelled(gramsA, group.rowsA, order, n) : null;
       for (let j0 = 0; j0 < group.colsB.length; j0 += layersPerChunk) {
         const cols = group.colsB.slice(j0, j0 + layersPerChunk);
-        const tiled = tiledColumns(relabelled(b, cols, order, n), cols.length, n);
+        const tiled = tile(relabelled(b, cols, order, n), cols.length, n, columnsOnly);
         const perChunk = Math.max(1, Math.min(shifts.length, Math.floor(PERMUTED_CHUNK_VALUES / (cols.length * size))));
         for (let s0 = 0; s0 < shifts.length; s0 += perChunk) {
           const chunkShifts = shifts.subarray(s0, s0 + perChunk);
@@ -109,7 +115,7 @@ export async function permutedCross(
           for (let i0 = 0; i0 < group.rowsA.length; i0 += layersPerChunk) {
             const rows = group.rowsA.slice(i0, i0 + layersPerChunk);
             const a = wholeA ?? relabelled(gramsA, rows, order, n);
-            const products = await rolledProducts({ n, a, rows: rows.length, tiled, layers: cols.length, shifts: chunkShifts });
+            const products = await rolledProducts({ n, a, rows: rows.length, tiled, columnsOnly, layers: cols.length, shifts: chunkShifts });
             rows.forEach((i, ii) => {
               chunkShifts.forEach((_, kk) => {
                 const p = first + s0 + kk;
@@ -163,13 +169,20 @@ function relabelled(grams: readonly CenteredGram[], layers: readonly number[], o
   return out;
 }
 
-/** Each n × n gram beside itself: [W W] per layer, [layers, n, 2n]. */
-function tiledColumns(stack: Float32Array, layers: number, n: number): Float32Array {
-  const out = new Float32Array(layers * 2 * n * n);
-  for (let row = 0; row < layers * n; row++) {
-    const source = stack.subarray(row * n, (row + 1) * n);
-    out.set(source, row * 2 * n);
-    out.set(source, row * 2 * n + n);
+/** Above this many examples, grams are tiled along their columns only (2n² per layer instead of 4n²). */
+export const TILE_BOTH_UP_TO = 2048;
+
+/** Each n × n gram tiled 2 × 2, [layers, 2n, 2n]; or beside itself, [W W], [layers, n, 2n]. */
+function tile(stack: Float32Array, layers: number, n: number, columnsOnly: boolean): Float32Array {
+  const rowsOut = columnsOnly ? n : 2 * n;
+  const out = new Float32Array(layers * rowsOut * 2 * n);
+  for (let j = 0; j < layers; j++) {
+    for (let r = 0; r < rowsOut; r++) {
+      const source = stack.subarray((j * n + (r % n)) * n, (j * n + (r % n) + 1) * n);
+      const target = (j * rowsOut + r) * 2 * n;
+      out.set(source, target);
+      out.set(source, target + n);
+    }
   }
   return out;
 }
@@ -183,11 +196,13 @@ export function permutedCrossCost(la: number, lb: number, n: number, permutation
   return permutations * n * n * cells;
 }
 
-/** The rolls and products on TensorFlow.js: two slices per shift, one matmul for the chunk. */
-export const tfjsRolledProducts: RolledProducts = ({ n, a, rows, tiled, layers, shifts }) =>
+/** The rolls and products on TensorFlow.js: one window (or two) per shift, one matmul for the chunk. */
+export const tfjsRolledProducts: RolledProducts = ({ n, a, rows, tiled, columnsOnly, layers, shifts }) =>
   tf.tidy(() => {
-    const grams = tf.tensor3d(tiled, [layers, n, 2 * n]);
-    const rolled = Array.from(shifts, (k) => tf.reshape(tf.concat([tf.slice(grams, [0, k, k], [layers, n - k, n]), tf.slice(grams, [0, 0, k], [layers, k, n])], 1), [layers, n * n]));
+    const grams = tf.tensor3d(tiled, [layers, columnsOnly ? n : 2 * n, 2 * n]);
+    const roll = (k: number) =>
+      columnsOnly ? tf.concat([tf.slice(grams, [0, k, k], [layers, n - k, n]), tf.slice(grams, [0, 0, k], [layers, k, n])], 1) : tf.slice(grams, [0, k, k], [layers, n, n]);
+    const rolled = Array.from(shifts, (k) => tf.reshape(roll(k), [layers, n * n]));
     const right = rolled.length === 1 ? rolled[0] : tf.concat(rolled, 0); // [K·J, n²]
     return tf.matMul(tf.tensor2d(a, [rows, n * n]), right, false, true).dataSync() as Float32Array;
   });

@@ -161,11 +161,13 @@ export class OnnxGramEngine implements GramEngine {
   }
 
   /** The permutation test's rolls and inner products (rolledProductsGraph.ts), a session per chunk shape. */
-  readonly rolledProducts: RolledProducts = async ({ n, a, rows, tiled, layers, shifts }) => {
-    const session = await this.runtime.session(`rolled-products|n=${n}|${rows}x${layers}|k=${shifts.length}`, () => buildRolledProductsGraph(n, rows, layers, shifts.length));
+  readonly rolledProducts: RolledProducts = async ({ n, a, rows, tiled, columnsOnly, layers, shifts }) => {
+    const session = await this.runtime.session(`rolled-products|n=${n}|${rows}x${layers}|k=${shifts.length}|${columnsOnly ? 'columns' : 'both'}`, () =>
+      buildRolledProductsGraph(n, rows, layers, shifts.length, columnsOnly),
+    );
     const out = await session.run({
       [ROLLED_INPUT_A]: this.runtime.tensor(a, [rows, n * n]),
-      [ROLLED_INPUT_TILED]: this.runtime.tensor(tiled, [layers, n, 2 * n]),
+      [ROLLED_INPUT_TILED]: this.runtime.tensor(tiled, [layers, columnsOnly ? n : 2 * n, 2 * n]),
       [ROLLED_INPUT_SHIFTS]: new this.runtime.ort.Tensor('int64', BigInt64Array.from(shifts, (k) => BigInt(k)), [shifts.length]),
     });
     return out[ROLLED_OUTPUT].data as Float32Array;
