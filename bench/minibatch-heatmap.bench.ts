@@ -41,6 +41,7 @@ import { readActivationFile } from '../src/engine/io/files.js';
 import { GraphBuilder } from '../src/engine/onnx/graph.js';
 import type { OnnxRuntime } from '../src/engine/onnx/runtime.js';
 import { OnnxGramEngine } from '../src/engine/onnx/similarity/onnxGramEngine.js';
+import { permutedCrossCost } from '../src/engine/similarity/permutedCross.js';
 import {
   ckaMatrix,
   gramFlops,
@@ -494,7 +495,7 @@ class SplitTimer {
   }
 }
 
-/** The engine with its `grams` and `batchHsic` calls timed. */
+/** The engine with its `grams` and `batchHsic` calls timed, and its permutation-test products passed through. */
 function timedEngine(inner: GramEngine, timer: SplitTimer): GramEngine {
   const batchHsic = inner.batchHsic?.bind(inner);
   return {
@@ -517,6 +518,8 @@ function timedEngine(inner: GramEngine, timer: SplitTimer): GramEngine {
         }
       },
     }),
+    // The permutation test's products on the engine's own runtime (untimed: its run is timed whole).
+    ...(inner.permutationKernels && { permutationKernels: inner.permutationKernels }),
     close: () => inner.close(),
   };
 }
@@ -1002,13 +1005,14 @@ const PERMUTATIONS = 100;
 
 /**
  * The permutation test's cost beside the run without it: its extra time, the ratio, and its
- * limit — 2·P·n²·LA·LB FLOPs per batch (the permuted cross products) over the measured rate.
+ * limit — the test's multiply-adds by its cheaper route (permutedCrossCost: the Fourier route
+ * here), 2 FLOPs each, over the measured rate.
  */
 function describePermutations(run: RunReport, flopsPerSecond: number): string[] {
   const extra = run.repsim.permutationSeconds;
   if (extra === null || extra === undefined) return [];
   const { batchSize: n, batches, layersA, layersB } = run.problem;
-  const flops = 2 * PERMUTATIONS * n * n * layersA.length * layersB.length * batches;
+  const flops = 2 * permutedCrossCost(layersA.length, layersB.length, n, PERMUTATIONS, undefined) * batches;
   return [
     `  with the permutation test (${PERMUTATIONS} permutations, all ${layersA.length * layersB.length} cells): ${seconds(extra)}, ` +
       `ratio ${(extra / run.repsim.seconds).toFixed(2)} to the run without; the test's own limit ${seconds(flops / flopsPerSecond)} = ${gflop(flops)} / ${gflops(flopsPerSecond)}` +

@@ -11,7 +11,7 @@ import { LINEAR, rbf } from '../../src/engine/similarity/kernel.js';
 import type { LayerActivations } from '../../src/engine/similarity/layers.js';
 import type { CenteredGram } from '../../src/engine/similarity/centeredGrams.js';
 import { centeredGram } from '../../src/engine/similarity/centeredGrams.js';
-import { expandPermutations, permutedCross, tfjsRolledProducts } from '../../src/engine/similarity/permutedCross.js';
+import { expandPermutations, permutedCross, TFJS_PERMUTATION_KERNELS } from '../../src/engine/similarity/permutedCross.js';
 import { batchPermutations, permutationCellMask } from '../../src/engine/similarity/permutationTest.js';
 import { CellDetailsCollector } from '../../src/engine/similarity/cellDetails.js';
 import { MinibatchCkaAccumulator } from '../../src/engine/similarity/accumulator.js';
@@ -93,11 +93,12 @@ describe('permutation test', () => {
         const cyclic = batchPermutations(n, 15, 3, 0);
         assert.equal(cyclic.groups.length, 2);
         const perms = expandPermutations(cyclic);
-        const compute = engine?.rolledProducts ?? tfjsRolledProducts;
+        const kernels = engine?.permutationKernels ?? TFJS_PERMUTATION_KERNELS;
         const c = hsicNormalizer(n, 'unbiased');
-        // Grams tiled 2 × 2, and (as above TILE_BOTH_UP_TO examples) along their columns only.
-        for (const [selected, tileBothUpTo] of [[undefined, undefined], [Uint8Array.from([1, 0, 0, 1, 1, 1]), undefined], [undefined, 0]] as const) {
-          const out = await permutedCross(gramsA, gramsB, n, 'unbiased', cyclic, selected, compute, tileBothUpTo);
+        // By Fourier transform, and by rolled grams tiled 2 × 2 or (as above TILE_BOTH_UP_TO examples) along their columns only.
+        const routes = [{ route: 'fourier' }, { route: 'rolled' }, { route: 'rolled', tileBothUpTo: 0 }] as const;
+        for (const [selected, options] of routes.flatMap((options) => [[undefined, options], [Uint8Array.from([1, 0, 0, 1, 1, 1]), options]] as const)) {
+          const out = await permutedCross(gramsA, gramsB, n, 'unbiased', cyclic, selected, kernels, options);
           for (let p = 0; p < 15; p++) {
             for (let i = 0; i < 3; i++) {
               for (let j = 0; j < 2; j++) {
@@ -109,6 +110,32 @@ describe('permutation test', () => {
                 const expected = bruteForce(gramsA[i], gramsB[j], n, perms.subarray(p * n, (p + 1) * n), c);
                 const scale = Math.sqrt(bruteForce(gramsA[i], gramsA[i], n, Int32Array.from(Array(n).keys()), c) * bruteForce(gramsB[j], gramsB[j], n, Int32Array.from(Array(n).keys()), c));
                 assert.ok(Math.abs(got - expected) <= 1e-5 * scale, `perm ${p} cell ${i},${j}: ${got} vs ${expected}`);
+              }
+            }
+          }
+        }
+        await engine?.close();
+      });
+
+      test('an odd batch, and a model against itself: both routes equal the brute force', async () => {
+        const engine = await engineCase.engine();
+        await testBackend();
+        const random = seededRandom(21);
+        const n = 13;
+        const grams = [0, 1, 2].map((k) => centeredGram(toBatch(randomLayer(`a${k}`, n, 3 + k, random)), LINEAR, 'biased'));
+        const cyclic = batchPermutations(n, 7, 1, 4);
+        const perms = expandPermutations(cyclic);
+        const kernels = engine?.permutationKernels ?? TFJS_PERMUTATION_KERNELS;
+        const c = hsicNormalizer(n, 'biased');
+        const identity = Int32Array.from(Array(n).keys());
+        for (const route of ['fourier', 'rolled'] as const) {
+          const out = await permutedCross(grams, 'same', n, 'biased', cyclic, undefined, kernels, { route });
+          for (let p = 0; p < 7; p++) {
+            for (let i = 0; i < 3; i++) {
+              for (let j = 0; j < 3; j++) {
+                const expected = bruteForce(grams[i], grams[j], n, perms.subarray(p * n, (p + 1) * n), c);
+                const scale = Math.sqrt(bruteForce(grams[i], grams[i], n, identity, c) * bruteForce(grams[j], grams[j], n, identity, c));
+                assert.ok(Math.abs(out[p * 9 + i * 3 + j] - expected) <= 1e-5 * scale, `${route} perm ${p} cell ${i},${j}`);
               }
             }
           }

@@ -17,7 +17,7 @@ import { isCurrentAccumulatorState, MinibatchCkaAccumulator, sameNames, type Acc
 import { batchHsic } from '../similarity/batchHsic.js';
 import { CellDetailsCollector, type CellDetailsOptions, type CellDetailsResult, type CellDetailsState } from '../similarity/cellDetails.js';
 import { PermutationTest, type PermutationTestOptions, type PermutationTestResult, type PermutationTestState } from '../similarity/permutationTest.js';
-import { tfjsRolledProducts } from '../similarity/permutedCross.js';
+import { TFJS_PERMUTATION_KERNELS } from '../similarity/permutedCross.js';
 import { layerBatchStatistics, type CenteredGram } from '../similarity/centeredGrams.js';
 import { firstPcPartsFromGram, type FirstPcParts } from '../similarity/principalComponent.js';
 import { LINEAR, type KernelSpec } from '../similarity/kernel.js';
@@ -187,7 +187,7 @@ export async function compareModels(
     runWarnings.push('the saved state of the interrupted comparison holds no permutation test with these settings: the test covers only the batches after it resumed');
   }
   const details = options.details ? new CellDetailsCollector(a.layers.length, b.layers.length, { batches: plans.length, ...(typeof options.details === 'object' ? options.details : {}), examples: data.count }, skipped > 0 ? resume?.details : undefined) : undefined;
-  const permutedCompute = hsicEngine?.rolledProducts ?? tfjsRolledProducts;
+  const permutedCompute = hsicEngine?.permutationKernels ?? TFJS_PERMUTATION_KERNELS;
   const state = (): CompareState => ({
     batchesDone: accumulator.batches,
     accumulator: accumulator.toJSON(),

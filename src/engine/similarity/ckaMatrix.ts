@@ -18,7 +18,7 @@ import { exampleIndices } from '../activations/evaluationData.js';
 import { batchHsic } from './batchHsic.js';
 import { CellDetailsCollector, type CellDetailsOptions, type CellDetailsResult, type CellDetailsState } from './cellDetails.js';
 import { PermutationTest, type PermutationTestOptions, type PermutationTestResult, type PermutationTestState } from './permutationTest.js';
-import { permutedCrossCost, tfjsRolledProducts } from './permutedCross.js';
+import { permutedCrossCost, TFJS_PERMUTATION_KERNELS } from './permutedCross.js';
 import type { Centering } from './centeredGrams.js';
 import { assertUnbiasedBatchSize } from './centering.js';
 import { checkFullDataFits, memoryEngineOf } from './fullDataMemory.js';
@@ -138,7 +138,7 @@ export async function ckaMatrix(
   }
   const detailOptions = options.details ? { batches: plans.length, ...(typeof options.details === 'object' ? options.details : {}), examples } : undefined;
   const details = detailOptions ? new CellDetailsCollector(namesA.length, namesB.length, detailOptions, skipped > 0 ? resumedState?.details : undefined) : undefined;
-  const permutedCompute = engine.rolledProducts ?? tfjsRolledProducts;
+  const permutedCompute = engine.permutationKernels ?? TFJS_PERMUTATION_KERNELS;
   const degenerate = new Map<string, string>();
   const current = (): CkaMatrixResult => finishResult(accumulator.result(), minibatch, runWarnings, degenerate);
   const state = (): CkaRunState => ({ ...accumulator.toJSON(), ...(test ? { permutation: test.toJSON() } : {}), ...(details ? { details: details.toJSON() } : {}) });

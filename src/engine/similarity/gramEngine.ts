@@ -8,7 +8,7 @@ import { centeredGram } from './centeredGrams.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { GramMemoryEngine } from './fullDataMemory.js';
 import type { KernelSpec } from './kernel.js';
-import type { RolledProducts } from './permutedCross.js';
+import type { PermutationKernels } from './permutedCross.js';
 
 export interface GramEngine {
   grams(layers: readonly LayerBatch[], kernel: KernelSpec, centering: Centering): Promise<CenteredGram[]>;
@@ -17,8 +17,8 @@ export interface GramEngine {
    * thread. `rowGroups` (a jackknife group key per row) adds each group's share.
    */
   batchHsic?(gramsA: readonly CenteredGram[], gramsB: readonly CenteredGram[] | 'same', n: number, centering: Centering, rowGroups?: ArrayLike<number>): Promise<BatchHsic>;
-  /** The permutation test's rolls and inner products of permuted grams (absent: TensorFlow.js in this thread). */
-  readonly rolledProducts?: RolledProducts;
+  /** The permutation test's products on this engine's runtime (absent: TensorFlow.js in this thread). */
+  readonly permutationKernels?: PermutationKernels;
   close(): Promise<void>;
   readonly description: string;
   /** Where the grams are computed, for the full-data estimators' memory check (absent: TF.js in this thread). */

@@ -18,7 +18,7 @@
  * accumulator.
  */
 import type { CenteredGram, Centering } from './centeredGrams.js';
-import { permutedCross, type CyclicPermutations, type RolledProducts } from './permutedCross.js';
+import { permutedCross, type CyclicPermutations, type PermutationKernels } from './permutedCross.js';
 import { seededRandom, shuffledIndices } from '../random.js';
 
 /** Row i = layer i of model A; null where not tested (outside the cells asked for) or CKA is undefined. */
@@ -150,9 +150,9 @@ export class PermutationTest {
   }
 
   /** Adds batch `batch` (its index in the run's schedule, which seeds its permutations) with weight `weight`. */
-  async add(gramsA: readonly CenteredGram[], gramsB: readonly CenteredGram[] | 'same', n: number, centering: Centering, weight: number, batch: number, compute: RolledProducts): Promise<void> {
+  async add(gramsA: readonly CenteredGram[], gramsB: readonly CenteredGram[] | 'same', n: number, centering: Centering, weight: number, batch: number, kernels: PermutationKernels): Promise<void> {
     const perms = batchPermutations(n, this.permutations, this.seed, batch);
-    const cross = await permutedCross(gramsA, gramsB, n, centering, perms, this.mask, compute);
+    const cross = await permutedCross(gramsA, gramsB, n, centering, perms, this.mask, kernels);
     for (let k = 0; k < cross.length; k++) this.nullCross[k] += weight * cross[k];
   }
 

@@ -13,17 +13,22 @@
  * σ of the batch and shifts k ≠ 0. With Ũ = Ū[σ⁻¹, σ⁻¹] and W̃ = V̄[σ⁻¹, σ⁻¹] (one gather per
  * layer and relabelling),
  *
- *   ⟨Ū, V̄[π, π]⟩ = Σ_a Σ_b Ũ[a, b]·W̃[(a + k) mod n, (b + k) mod n]
+ *   ⟨Ū, V̄[π, π]⟩ = Σ_a Σ_b Ũ[a, b]·W̃[(a + k) mod n, (b + k) mod n] = T(k)
  *
- * so each permuted gram is W̃ rolled along both axes: with W̃ tiled 2 × 2 (2n × 2n), the roll by
- * k is one window, rows and columns k … k+n−1; above TILE_BOTH_UP_TO examples, where the 2 × 2
- * tiling would take 4n² per layer, W̃ is tiled along its columns only, [W̃ W̃], and the roll is two
- * windows, rows k … n−1 then 0 … k−1 of columns k … k+n−1. Either way these are contiguous row
- * copies, where a general permutation needs a scattered gather of every element (5–10× slower
- * here), and the single window is a third faster again. The runtime slices the K rolls of a chunk of B layers and
- * takes all their inner products with the Ũᵢ in one [LA', n²] · [n², K·LB'] product. These sums run
- * over n² float32 terms: their error is of order 1e-6·‖Ū‖·‖V̄‖, far below the null's own spread (of
- * order 1/n in CKA), so the null is not finished in float64 as the observed terms are.
+ * Two routes compute T, and the cheaper one runs:
+ * - Fourier (shiftCorrelation.ts): T(k) for every k at once from the grams' DFT along their
+ *   diagonals, (LA + LB)·n³ multiply-adds for the transforms and then little per shift — the
+ *   route for minibatches (100 permutations of a 40 × 40 heatmap of batches of 256: 0.1 s here);
+ * - rolled: each shift's W̃ rolled along both axes, LA·LB·n² per shift. With W̃ tiled 2 × 2
+ *   (2n × 2n) the roll by k is one window, rows and columns k … k+n−1; above TILE_BOTH_UP_TO
+ *   examples, where that tiling would take 4n² per layer, W̃ is tiled along its columns only,
+ *   [W̃ W̃], and the roll is two windows, rows k … n−1 then 0 … k−1 of columns k … k+n−1. These are
+ *   contiguous row copies, where a general permutation needs a scattered gather of every element;
+ *   the runtime slices the K rolls of a chunk of B layers and takes all their inner products with
+ *   the Ũᵢ in one [LA', n²] · [n², K·LB'] product — the route for a few cells of a large
+ *   full-data batch, where the n³ transforms cost more than the shifts.
+ * Both sum over float32 terms; their error is of order 1e-6·‖Ū‖·‖V̄‖, far below the null's own
+ * spread (of order 1/n in CKA), so the null is not finished in float64 as the observed terms are.
  *
  * Only the cells asked for are computed: cells are grouped by B layer, and B layers that need the
  * same A layers are stacked together (one group for a full heatmap, one per layer for its diagonal).
@@ -31,6 +36,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CenteredGram, Centering } from './centeredGrams.js';
 import { hsicNormalizer } from './batchHsic.js';
+import { shiftCorrelationCost, skewedRelabelled, tfjsShiftCorrelation, type ShiftCorrelation } from './shiftCorrelation.js';
 
 /** Permutations of a batch of n examples as relabellings and cyclic shifts (see the module doc). */
 export interface CyclicPermutations {
@@ -75,6 +81,19 @@ export type RolledProducts = (chunk: RolledProductsChunk) => Float32Array | Prom
 /** Elements of rolled (permuted) grams a chunk may hold at once (128 MiB: the K·J rolled grams of a chunk; the tiled grams take at most as much). */
 export const PERMUTED_CHUNK_VALUES = 32 * 1024 * 1024;
 
+/** One runtime's two routes to the permuted cross terms. */
+export interface PermutationKernels {
+  readonly rolledProducts: RolledProducts;
+  readonly shiftCorrelation: ShiftCorrelation;
+}
+
+export interface PermutedCrossOptions {
+  /** 'fourier' (every shift at once, shiftCorrelation.ts) or 'rolled' (each shift's rolled grams); default: the cheaper. */
+  readonly route?: 'fourier' | 'rolled';
+  /** Grams of more examples are tiled along their columns only (default TILE_BOTH_UP_TO). */
+  readonly tileBothUpTo?: number;
+}
+
 /**
  * HSIC_π of every selected cell for every permutation: out[p·LA·LB + i·LB + j] (0 outside the
  * selection), finished with the normalizer and the grams' scales in float64.
@@ -87,8 +106,8 @@ export async function permutedCross(
   centering: Centering,
   perms: CyclicPermutations,
   selected: Uint8Array | undefined,
-  rolledProducts: RolledProducts,
-  tileBothUpTo = TILE_BOTH_UP_TO,
+  kernels: PermutationKernels,
+  options: PermutedCrossOptions = {},
 ): Promise<Float64Array> {
   const b = gramsB === 'same' ? gramsA : gramsB;
   const la = gramsA.length;
@@ -96,6 +115,14 @@ export async function permutedCross(
   const permutations = perms.groups.reduce((sum, g) => sum + g.shifts.length, 0);
   const out = new Float64Array(permutations * la * lb);
   const c = hsicNormalizer(n, centering);
+  const finish = (p: number, i: number, j: number, raw: number) => (out[p * la * lb + i * lb + j] = (raw * gramsA[i].scale * b[j].scale) / c);
+  const route = options.route ?? cheaperRoute(la, lb, n, permutations, selected);
+  if (route === 'fourier') {
+    await fourierRoute(gramsA, gramsB, n, perms, selected, kernels.shiftCorrelation, finish);
+    return out;
+  }
+  const rolledProducts = kernels.rolledProducts;
+  const tileBothUpTo = options.tileBothUpTo ?? TILE_BOTH_UP_TO;
   const size = n * n;
   const columnsOnly = n > tileBothUpTo;
   const layersPerChunk = Math.max(1, Math.floor(PERMUTED_CHUNK_VALUES / ((columnsOnly ? 2 : 4) * size)));
@@ -120,8 +147,7 @@ export async function permutedCross(
               chunkShifts.forEach((_, kk) => {
                 const p = first + s0 + kk;
                 cols.forEach((j, jj) => {
-                  if (selected && !selected[i * lb + j]) return;
-                  out[p * la * lb + i * lb + j] = (products[ii * count + kk * cols.length + jj] * gramsA[i].scale * b[j].scale) / c;
+                  if (!selected || selected[i * lb + j]) finish(p, i, j, products[ii * count + kk * cols.length + jj]);
                 });
               });
             });
@@ -132,6 +158,64 @@ export async function permutedCross(
     first += shifts.length;
   }
   return out;
+}
+
+/** Multiply-adds of each route for the selected cells. */
+function routeCosts(la: number, lb: number, n: number, permutations: number, selected: Uint8Array | undefined): { fourier: number; rolled: number } {
+  const groups = cellGroups(la, lb, selected);
+  const rows = new Set(groups.flatMap((g) => g.rowsA)).size;
+  const cols = new Set(groups.flatMap((g) => g.colsB)).size;
+  const cells = groups.reduce((sum, g) => sum + g.rowsA.length * g.colsB.length, 0);
+  return { fourier: shiftCorrelationCost(rows, cols, n, permutations), rolled: permutations * n * n * cells };
+}
+
+/** The route with fewer multiply-adds: the Fourier one unless few cells are tested over large batches (full-data diagonals). */
+function cheaperRoute(la: number, lb: number, n: number, permutations: number, selected: Uint8Array | undefined): 'fourier' | 'rolled' {
+  const costs = routeCosts(la, lb, n, permutations, selected);
+  return costs.fourier < costs.rolled ? 'fourier' : 'rolled';
+}
+
+/**
+ * Every pair of the tested layers through the runtime's shiftCorrelation, in blocks of layers
+ * whose skewed grams fit PERMUTED_CHUNK_VALUES per side, one call per block pair and relabelling.
+ */
+async function fourierRoute(
+  gramsA: readonly CenteredGram[],
+  gramsB: readonly CenteredGram[] | 'same',
+  n: number,
+  perms: CyclicPermutations,
+  selected: Uint8Array | undefined,
+  shiftCorrelation: ShiftCorrelation,
+  finish: (p: number, i: number, j: number, raw: number) => void,
+): Promise<void> {
+  const b = gramsB === 'same' ? gramsA : gramsB;
+  const lb = b.length;
+  const groups = cellGroups(gramsA.length, lb, selected);
+  const rows = [...new Set(groups.flatMap((g) => g.rowsA))].sort((x, y) => x - y);
+  const cols = [...new Set(groups.flatMap((g) => g.colsB))].sort((x, y) => x - y);
+  const block = Math.max(1, Math.floor(PERMUTED_CHUNK_VALUES / (n * n)));
+  let first = 0;
+  for (const { order, shifts } of perms.groups) {
+    for (let i0 = 0; i0 < rows.length; i0 += block) {
+      const blockRows = rows.slice(i0, i0 + block);
+      const skewedA = skewedRelabelled(gramsA, blockRows, order, n);
+      for (let j0 = 0; j0 < cols.length; j0 += block) {
+        const blockCols = cols.slice(j0, j0 + block);
+        const sameBlock = gramsB === 'same' && blockRows.length === blockCols.length && blockRows.every((r, k) => r === blockCols[k]);
+        const skewedB = sameBlock ? null : skewedRelabelled(b, blockCols, order, n);
+        const cross = await shiftCorrelation({ n, skewedA, layersA: blockRows.length, skewedB, layersB: blockCols.length, shifts });
+        const K = shifts.length;
+        blockRows.forEach((i, ii) => {
+          blockCols.forEach((j, jj) => {
+            if (selected && !selected[i * lb + j]) return;
+            const base = (ii * blockCols.length + jj) * K;
+            for (let kk = 0; kk < K; kk++) finish(first + kk, i, j, cross[base + kk]);
+          });
+        });
+      }
+    }
+    first += shifts.length;
+  }
 }
 
 interface CellGroup {
@@ -187,13 +271,10 @@ function tile(stack: Float32Array, layers: number, n: number, columnsOnly: boole
   return out;
 }
 
-/**
- * Multiply-adds the test costs per batch of n for the selected cells and P permutations: each
- * tested cell's inner products, P·n² each.
- */
+/** Multiply-adds the test costs per batch of n for the selected cells and P permutations, by the cheaper route. */
 export function permutedCrossCost(la: number, lb: number, n: number, permutations: number, selected: Uint8Array | undefined): number {
-  const cells = cellGroups(la, lb, selected).reduce((sum, g) => sum + g.rowsA.length * g.colsB.length, 0);
-  return permutations * n * n * cells;
+  const costs = routeCosts(la, lb, n, permutations, selected);
+  return Math.min(costs.fourier, costs.rolled);
 }
 
 /** The rolls and products on TensorFlow.js: one window (or two) per shift, one matmul for the chunk. */
@@ -206,3 +287,6 @@ export const tfjsRolledProducts: RolledProducts = ({ n, a, rows, tiled, columnsO
     const right = rolled.length === 1 ? rolled[0] : tf.concat(rolled, 0); // [K·J, n²]
     return tf.matMul(tf.tensor2d(a, [rows, n * n]), right, false, true).dataSync() as Float32Array;
   });
+
+/** TensorFlow.js's kernels: the fallback runtime's. */
+export const TFJS_PERMUTATION_KERNELS: PermutationKernels = { rolledProducts: tfjsRolledProducts, shiftCorrelation: tfjsShiftCorrelation };

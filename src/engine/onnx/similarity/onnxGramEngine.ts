@@ -13,7 +13,9 @@ import type { GramEngine } from '../../similarity/gramEngine.js';
 import { LINEAR, type KernelSpec } from '../../similarity/kernel.js';
 import { kernelKey, type OnnxRuntime } from '../runtime.js';
 import { buildGramGraph, layerInputName, type StackedGramOutputs } from './gramGraph.js';
-import type { RolledProducts } from '../../similarity/permutedCross.js';
+import type { PermutationKernels, RolledProducts } from '../../similarity/permutedCross.js';
+import { frequencies, shiftEvaluation, type ShiftCorrelation } from '../../similarity/shiftCorrelation.js';
+import { buildShiftCorrelationGraph, SHIFT_INPUT_A, SHIFT_INPUT_B, SHIFT_INPUT_COS, SHIFT_INPUT_SIN, SHIFT_OUTPUT } from './shiftCorrelationGraph.js';
 import { buildRolledProductsGraph, ROLLED_INPUT_A, ROLLED_INPUT_SHIFTS, ROLLED_INPUT_TILED, ROLLED_OUTPUT } from './rolledProductsGraph.js';
 import { buildHsicGraph, HSIC_CROSS_ROWS, HSIC_INPUT_A, HSIC_INPUT_B, HSIC_SELF_A_ROWS, HSIC_SELF_B_ROWS } from './hsicGraph.js';
 import { ZERO_BANDWIDTH_REASON, ZERO_VARIANCE_REASON } from '../../similarity/centeredGrams.js';
@@ -172,6 +174,28 @@ export class OnnxGramEngine implements GramEngine {
     });
     return out[ROLLED_OUTPUT].data as Float32Array;
   };
+
+  /** The permutation test's cross terms of every shift by Fourier transform (shiftCorrelationGraph.ts), a session per shape. */
+  readonly shiftCorrelation: ShiftCorrelation = async ({ n, skewedA, layersA, skewedB, layersB, shifts }) => {
+    const same = skewedB === null;
+    const session = await this.runtime.session(`shift-correlation|n=${n}|${layersA}x${layersB}|${same}|k=${shifts.length}`, () =>
+      buildShiftCorrelationGraph(n, layersA, layersB, same, shifts.length),
+    );
+    const F = frequencies(n);
+    const evaluation = shiftEvaluation(n, shifts);
+    const feeds: Record<string, Ort.Tensor> = {
+      [SHIFT_INPUT_A]: this.runtime.tensor(skewedA, [layersA, n, n]),
+      [SHIFT_INPUT_COS]: this.runtime.tensor(evaluation.cos, [F, shifts.length]),
+      [SHIFT_INPUT_SIN]: this.runtime.tensor(evaluation.sin, [F, shifts.length]),
+    };
+    if (skewedB) feeds[SHIFT_INPUT_B] = this.runtime.tensor(skewedB, [layersB, n, n]);
+    const out = await session.run(feeds);
+    return out[SHIFT_OUTPUT].data as Float32Array;
+  };
+
+  get permutationKernels(): PermutationKernels {
+    return { rolledProducts: this.rolledProducts, shiftCorrelation: this.shiftCorrelation };
+  }
 
   async close(): Promise<void> {}
 }
