@@ -34,7 +34,8 @@ export function experimentTemplate(name: string): string {
           "layers": "blocks",      // "all", "blocks", or { "pattern": "stage2/*/out" }
           "kernel": "linear",      // or "rbf"
           "batchSize": 256,
-          "passes": 1
+          "passes": 1,
+          "permutations": 100      // p-value and calibrated CKA per cell (0: off)
           // "subspaceMatch": { "epsilons": [0.3, 0.5] }
         }
       ]
