@@ -72,6 +72,22 @@ test('the result writer refuses a second comparison that maps to the same files 
   }
 });
 
+test('a PNG that cannot be drawn is left out with a warning; the JSON, CSV and SVG files are written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'repsim-writer-'));
+  try {
+    const writer = new ResultWriter(dir, { rasterize: async () => Promise.reject(new Error('no rasterizer here')) });
+    const result = { name: 'c', a: 'm', b: 'n', measure: 'cka', settings: {}, layersA: ['x'], layersB: ['y'], matrix: [[0.5]], stderr: [[null]], batches: 1, examples: 4, accuracy: { a: null, b: null }, warnings: [] } as unknown as ComparisonResult;
+    const warnings: string[] = [];
+    const files = await writer.writeComparison(result, (message) => warnings.push(message));
+    assert.deepEqual(readdirSync(dir).sort(), ['c.csv', 'c.json', 'c.layers.svg', 'c.stderr.csv', 'c.svg']);
+    assert.equal(files.length, 5);
+    assert.deepEqual(warnings, ['c: the PNG figures could not be drawn (no rasterizer here); the SVG figures are written']);
+    await assert.rejects(new ResultWriter(dir, { rasterize: async () => Promise.reject(new Error('boom')) }).writeComparison(result), /boom/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('ONNX models and data.inputs: missing files, per-channel normalisation, subspace match refused, layout ignored with inputs', async () => {
   const onnxDir = join(__dirname, '..', 'fixtures', 'onnx');
   const onnxModels = (entry: object) => ({ models: { m: { onnx: join(onnxDir, 'fmnist.onnx'), ...entry }, n: { architecture: 'resnet-20' } } });

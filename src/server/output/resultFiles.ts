@@ -36,6 +36,8 @@ export interface FigureSettings {
   readonly origin?: FigureOrigin;
   /** With a permutation test, cells with p above this are hatched (default DEFAULT_ALPHA, 0.05). */
   readonly alpha?: number;
+  /** SVG → PNG (default: resvg, svgToPng); replaceable for tests. */
+  readonly rasterize?: (svg: string) => Promise<Buffer>;
 }
 
 export class ResultWriter {
@@ -101,19 +103,31 @@ export class ResultWriter {
     if (this.created && (await rmdir(this.directory).then(() => true, () => false))) this.prepared = this.created = false; // only if empty
   }
 
-  async writeComparison(result: ComparisonResult): Promise<string[]> {
+  /**
+   * Writes a comparison's files; returns them. A PNG that cannot be drawn is left out with a
+   * line through `warn` (the JSON, CSV and SVG files are written all the same).
+   */
+  async writeComparison(result: ComparisonResult, warn?: (message: string) => void): Promise<string[]> {
     await this.prepare();
     const stem = join(this.directory, this.stemOf(result.name));
-    const files = [`${stem}.json`, `${stem}.csv`, `${stem}.stderr.csv`, `${stem}.png`, `${stem}.svg`, `${stem}.layers.svg`, `${stem}.layers.png`];
+    const files = [`${stem}.json`, `${stem}.csv`, `${stem}.stderr.csv`, `${stem}.svg`, `${stem}.layers.svg`];
     await writeFileAtomic(files[0], `${JSON.stringify(result, null, 1)}\n`);
     await writeFileAtomic(files[1], matrixToCsv(result.layersA, result.layersB, result.matrix));
     await writeFileAtomic(files[2], matrixToCsv(result.layersA, result.layersB, result.stderr));
     const heatmap = heatmapSvg(result, { origin: this.figures.origin, alpha: result.significance ? (this.figures.alpha ?? DEFAULT_ALPHA) : undefined });
     const layers = correspondingLayersSvg(result);
-    await writeFileAtomic(files[3], await svgToPng(heatmap));
-    await writeFileAtomic(files[4], heatmap);
-    await writeFileAtomic(files[5], layers);
-    await writeFileAtomic(files[6], await svgToPng(layers));
+    await writeFileAtomic(files[3], heatmap);
+    await writeFileAtomic(files[4], layers);
+    const rasterize = this.figures.rasterize ?? svgToPng;
+    try {
+      for (const [svg, png] of [[heatmap, `${stem}.png`], [layers, `${stem}.layers.png`]]) {
+        await writeFileAtomic(png, await rasterize(svg));
+        files.push(png);
+      }
+    } catch (error) {
+      if (!warn) throw error;
+      warn(`${result.name}: the PNG figures could not be drawn (${(error as Error).message}); the SVG figures are written`);
+    }
     await rm(`${stem}.partial.json`, { force: true });
     this.partials.delete(`${stem}.partial.json`);
     return files;

@@ -252,7 +252,7 @@ export class ExperimentRun {
       this.comparisons.push(found);
       this.partial = undefined;
       this.output = writer.directory;
-      await writer.writeComparison(found);
+      await writer.writeComparison(found, (message) => request.events.log('warning', message));
       request.events.comparison(found);
     }
   }
