@@ -83,6 +83,8 @@ export interface SubspaceMatchSpec {
   readonly maxRows?: number;
 }
 
+export type EstimatorName = 'minibatch' | 'biased' | 'debiased';
+
 /** 'all' cells, the 'diagonal' (layer i of A with layer i of B), or explicit [layerA, layerB] pairs. */
 export type PermutationCellsSpec = 'all' | 'diagonal' | readonly (readonly [string, string])[];
 
@@ -92,7 +94,8 @@ export interface ComparisonSpec {
   readonly b: string;
   readonly kernel?: 'linear' | 'rbf';
   readonly threshold?: number;
-  readonly estimator?: 'minibatch' | 'biased' | 'debiased';
+  /** One estimator, or several: the comparison runs once per estimator (named `<name>-<estimator>`). */
+  readonly estimator?: EstimatorName | readonly EstimatorName[];
   readonly batchSize?: number;
   readonly passes?: number;
   readonly seed?: number;

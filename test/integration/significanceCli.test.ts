@@ -38,6 +38,7 @@ describe('significance from the CLI', () => {
               { name: 'default', a: 'a', b: 'b', batchSize: 16 },
               { name: 'diagonal', a: 'a', b: 'b', batchSize: 16, permutations: 30, permutationCells: 'diagonal' },
               { name: 'debiased', a: 'a', b: 'b', estimator: 'debiased', permutations: 20 },
+              { name: 'est', a: 'a', b: 'b', estimator: ['biased', 'minibatch'], batchSize: 16, permutations: 10 },
             ],
           },
         ],
@@ -51,7 +52,11 @@ describe('significance from the CLI', () => {
     const out = join(work, 'results-default');
     const run = repsim(work, 'run', file, '--out', out);
     assert.equal(run.status, 0, run.stderr);
-    const [all, diagonal, debiased] = results(out);
+    const [all, diagonal, debiased, biasedOfList, minibatchOfList] = results(out);
+    // A list of estimators: one comparison per estimator, named after it.
+    assert.deepEqual([biasedOfList.name, biasedOfList.settings.estimator, minibatchOfList.name, minibatchOfList.settings.estimator], ['est-biased', 'biased', 'est-minibatch', 'minibatch']);
+    assert.ok(biasedOfList.matrix[0][0]! > minibatchOfList.matrix[0][0]! - 0.5);
+    assert.equal(biasedOfList.significance!.permutations, 10);
     assert.equal(all.settings.permutations, 100);
     assert.equal(all.significance!.permutations, 100);
     const pValues = all.significance!.pValue.flat();

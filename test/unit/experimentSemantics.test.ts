@@ -101,3 +101,23 @@ test('ONNX models and data.inputs: missing files, per-channel normalisation, sub
   const { issues } = await validateExperimentText(experimentText({ ...onnxModels({ layout: 'NHWC' }), data: { inputs: join(onnxDir, 'x.npy') } }), FILE);
   assert.match(issues.find((i) => i.severity === 'warning')?.message ?? '', /"layout" and "normalize" apply to the built-in datasets only/);
 });
+
+test('a list of estimators: one comparison per estimator, named after it; its names clash-checked; full-data estimators refused for models', async () => {
+  const { expandedComparisons } = await import('../../src/server/experiments/semantics.js');
+  assert.deepEqual(
+    expandedComparisons([{ a: 'm', b: 'n', estimator: ['biased', 'minibatch'] }, { name: 'x', a: 'm', b: 'n', estimator: 'debiased' }, { a: 'n', b: 'm' }]).map((c) => [c.name, c.estimator]),
+    [
+      ['m-vs-n-biased', 'biased'],
+      ['m-vs-n-minibatch', 'minibatch'],
+      ['x', 'debiased'],
+      [undefined, undefined],
+    ],
+  );
+  assert.deepEqual(await errors({ comparisons: [{ a: 'm', b: 'n', estimator: ['minibatch', 'biased'] }] }), [
+    `experiments[0].comparisons[0].estimator: comparisons of models stream minibatches: 'biased' applies to activation files only; expected "minibatch"`,
+  ]);
+  assert.deepEqual(await errors({ comparisons: [{ a: 'm', b: 'n', estimator: ['minibatch'] }, { name: 'm-vs-n-minibatch', a: 'm', b: 'n' }] }), [
+    `experiments[0].comparisons[1].name: another comparison is already named 'm-vs-n-minibatch': give this one a "name"`,
+  ]);
+  assert.equal((await errors({ comparisons: [{ a: 'm', b: 'n', estimator: [] }] })).length, 1, 'an empty list is refused by the schema');
+});

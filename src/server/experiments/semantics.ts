@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Node } from 'jsonc-parser';
 import { isInputError } from '../../engine/errors.js';
 import { parseArchitecture } from '../../engine/models/index.js';
-import { isActivationsModel, isOnnxModel, isSavedModel, isTrainedModel, type Experiment, type ExperimentFile, type ValidationIssue } from '../../protocol/experiment.js';
+import { isActivationsModel, isOnnxModel, isSavedModel, isTrainedModel, type ComparisonSpec, type EstimatorName, type Experiment, type ExperimentFile, type ValidationIssue } from '../../protocol/experiment.js';
 import { comparisonFiles } from '../output/resultFiles.js';
 import { issueAt, parseExperimentText } from './parse.js';
 
@@ -34,6 +34,27 @@ export async function savedModelJson(path: string): Promise<string | null> {
 
 export function comparisonName(comparison: Experiment['comparisons'][number]): string {
   return comparison.name ?? `${comparison.a}-vs-${comparison.b}`;
+}
+
+/** A comparison with one estimator, as runs take them. */
+export type SingleEstimatorComparison = Omit<ComparisonSpec, 'estimator'> & { readonly estimator?: EstimatorName };
+
+/**
+ * The comparisons as runs take them: one with a list of estimators becomes one per estimator,
+ * named `<name>-<estimator>` (so that the panel shows them side by side); the others stay as they are.
+ */
+export function expandedComparisons(comparisons: readonly ComparisonSpec[]): SingleEstimatorComparison[] {
+  return comparisons.flatMap((comparison): SingleEstimatorComparison[] => {
+    const { estimator } = comparison;
+    if (typeof estimator !== 'object') return [{ ...comparison, estimator }];
+    const base = comparisonName(comparison);
+    return estimator.map((one) => ({ ...comparison, name: `${base}-${one}`, estimator: one }));
+  });
+}
+
+/** The experiment with its comparisons expanded (expandedComparisons). */
+export function expandedExperiment(experiment: Experiment): Omit<Experiment, 'comparisons'> & { readonly comparisons: readonly SingleEstimatorComparison[] } {
+  return { ...experiment, comparisons: expandedComparisons(experiment.comparisons) };
 }
 
 /**
@@ -140,18 +161,20 @@ function checkComparisons(experiment: Experiment, at: Reporter): void {
     ['report.html', 'the run'],
   ]);
   experiment.comparisons.forEach((comparison, c) => {
-    const name = comparisonName(comparison);
     const where = ['comparisons', c, comparison.name ? 'name' : 'b'];
-    if (names.has(name)) at(where, `another comparison is already named '${name}': give this one a "name"`);
-    else {
-      const clash = comparisonFiles(name).find((file) => files.has(file.toLowerCase()));
-      if (clash) {
-        const owner = files.get(clash.toLowerCase())!;
-        at(where, `the results of '${name}' would be written to ${clash}, which ${owner === 'the run' ? "the run's own results use" : `comparison '${owner}' also writes`}: give this one another "name"`);
+    // One name per estimator when the comparison lists several (expandedComparisons).
+    for (const { name } of expandedComparisons([comparison]).map((one) => ({ name: comparisonName(one) }))) {
+      if (names.has(name)) at(where, `another comparison is already named '${name}': give this one a "name"`);
+      else {
+        const clash = comparisonFiles(name).find((file) => files.has(file.toLowerCase()));
+        if (clash) {
+          const owner = files.get(clash.toLowerCase())!;
+          at(where, `the results of '${name}' would be written to ${clash}, which ${owner === 'the run' ? "the run's own results use" : `comparison '${owner}' also writes`}: give this one another "name"`);
+        }
+        for (const file of comparisonFiles(name)) if (!files.has(file.toLowerCase())) files.set(file.toLowerCase(), name);
       }
-      for (const file of comparisonFiles(name)) if (!files.has(file.toLowerCase())) files.set(file.toLowerCase(), name);
+      names.add(name);
     }
-    names.add(name);
     for (const side of ['a', 'b'] as const) {
       if (!experiment.models[comparison[side]]) at(['comparisons', c, side], `unknown model '${comparison[side]}': expected one of ${ids.map((i) => `'${i}'`).join(', ')}`);
     }
@@ -164,8 +187,9 @@ function checkComparisons(experiment: Experiment, at: Reporter): void {
       if (comparison.agreement === true) at(['comparisons', c, 'agreement'], 'activation files carry no predictions: agreement is skipped', 'warning');
     } else if (comparison.subspaceMatch && [a, b].some(isOnnxModel)) {
       at(['comparisons', c, 'subspaceMatch'], 'subspace match is not available for ONNX models: use `repsim extract` and `repsim match` on the activations');
-    } else if (comparison.estimator && comparison.estimator !== 'minibatch') {
-      at(['comparisons', c, 'estimator'], `comparisons of models stream minibatches: '${comparison.estimator}' applies to activation files only; expected "minibatch"`);
+    } else {
+      const fullData = [comparison.estimator ?? []].flat().filter((e) => e !== 'minibatch');
+      if (fullData.length) at(['comparisons', c, 'estimator'], `comparisons of models stream minibatches: '${fullData[0]}' applies to activation files only; expected "minibatch"`);
     }
   });
 }

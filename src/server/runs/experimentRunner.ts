@@ -11,7 +11,7 @@ import { InputError } from '../../engine/errors.js';
 import type { DataSpec, Experiment } from '../../protocol/experiment.js';
 import type { CkaSnapshot, ComparisonResult, ModelSummary, RunProgress, RunSnapshot, RunStatus, TrainingMetrics } from '../../protocol/results.js';
 import type { WorkspaceCache } from '../cache/workspaceCache.js';
-import { comparisonName, resolveAgainst, validateExperimentText, type SemanticOptions } from '../experiments/semantics.js';
+import { comparisonName, expandedExperiment, resolveAgainst, validateExperimentText, type SemanticOptions } from '../experiments/semantics.js';
 import { ResultWriter } from '../output/resultFiles.js';
 import { runFinding, withFindings } from '../../protocol/findings.js';
 import { obtainModel, type ObtainedModel } from './obtainModels.js';
@@ -46,7 +46,7 @@ export interface ExperimentRunRequest {
 }
 
 /** Reads and validates the file, then returns the named experiment (InputError if invalid). */
-export async function loadExperiment(filePath: string, name?: string, options: SemanticOptions = {}): Promise<Experiment[]> {
+export async function loadExperiment(filePath: string, name?: string, options: SemanticOptions = {}): Promise<RunExperiment[]> {
   let text: string;
   try {
     text = await readFile(filePath, 'utf8');
@@ -56,11 +56,14 @@ export async function loadExperiment(filePath: string, name?: string, options: S
   const { file, issues } = await validateExperimentText(text, filePath, options);
   const errors = issues.filter((i) => i.severity === 'error');
   if (!file || errors.length) throw new InputError(`${filePath}: ${errors.map((i) => i.message).join('; ')}`, filePath);
-  if (name === undefined) return [...file.experiments];
+  if (name === undefined) return file.experiments.map(expandedExperiment);
   const found = file.experiments.find((e) => e.name === name);
   if (!found) throw new InputError(`${filePath}: no experiment named '${name}' (it has: ${file.experiments.map((e) => e.name).join(', ')})`, name);
-  return [found];
+  return [expandedExperiment(found)];
 }
+
+/** An experiment as runs take it: each comparison with one estimator (expandedComparisons). */
+export type RunExperiment = ReturnType<typeof expandedExperiment>;
 
 /**
  * What a run compares with, once it has read its experiment: the experiment as it was then, its
@@ -68,7 +71,7 @@ export async function loadExperiment(filePath: string, name?: string, options: S
  */
 export interface RunSetup {
   readonly filePath: string;
-  readonly experiment: Experiment;
+  readonly experiment: RunExperiment;
   readonly data: DataSpec;
   readonly cache: WorkspaceCache;
   readonly backend: BackendReport;
@@ -180,7 +183,7 @@ export class ExperimentRun {
     this.request.events.progress(progress);
   }
 
-  private async compareAll(experiment: Experiment, writer: ResultWriter): Promise<void> {
+  private async compareAll(experiment: RunExperiment, writer: ResultWriter): Promise<void> {
     const { request } = this;
     const data = resolvedDataSpec(experiment, request.filePath, request.dataDir);
     this.runSetup = { filePath: request.filePath, experiment, data, cache: request.cache, backend: request.backend };

@@ -12,7 +12,8 @@ import { selectLayers, type LayerSelection } from '../../engine/models/index.js'
 import { assertSameExamples } from '../../engine/similarity/layers.js';
 import { ckaMatrix, defaultGramEngine, type AccumulatorState, type LayerActivations } from '../../engine/similarity/index.js';
 import { layerNameMatcher } from '../../engine/models/index.js';
-import type { ComparisonSpec, DataSpec } from '../../protocol/experiment.js';
+import type { DataSpec } from '../../protocol/experiment.js';
+import type { SingleEstimatorComparison } from '../experiments/semantics.js';
 import type { CellDetails, CkaSettings, CkaSnapshot, ComparisonResult } from '../../protocol/results.js';
 import type { CellDetailsResult } from '../../engine/similarity/cellDetails.js';
 import { permutationCellMask, type PermutationTestOptions } from '../../engine/similarity/permutationTest.js';
@@ -22,7 +23,7 @@ import { comparedModel, comparisonEvaluation, kernelOf, type RunnableModel } fro
 
 export interface ComparisonContext {
   readonly name: string;
-  readonly spec: ComparisonSpec;
+  readonly spec: SingleEstimatorComparison;
   readonly data: DataSpec;
   readonly dataset: () => Promise<ImageDataset>;
   readonly cache: WorkspaceCache;
@@ -38,7 +39,7 @@ interface SavedComparison {
   readonly result?: ComparisonResult;
 }
 
-export function ckaSettings(spec: ComparisonSpec): CkaSettings {
+export function ckaSettings(spec: SingleEstimatorComparison): CkaSettings {
   return {
     kernel: spec.kernel ?? 'linear',
     threshold: spec.kernel === 'rbf' ? (spec.threshold ?? 1) : undefined,
@@ -54,7 +55,7 @@ export function ckaSettings(spec: ComparisonSpec): CkaSettings {
 export const DEFAULT_PERMUTATIONS = 100;
 
 /** The engine's permutation-test options for a comparison (undefined: no test); unknown layers in permutationCells are an InputError naming the comparison. */
-function permutationOptions(settings: CkaSettings, spec: ComparisonSpec, name: string, layersA: readonly string[], layersB: readonly string[]): PermutationTestOptions | undefined {
+function permutationOptions(settings: CkaSettings, spec: SingleEstimatorComparison, name: string, layersA: readonly string[], layersB: readonly string[]): PermutationTestOptions | undefined {
   if (!settings.permutations) return undefined;
   const options = { permutations: settings.permutations, seed: settings.seed, cells: spec.permutationCells };
   try {

@@ -8,20 +8,20 @@ import { loadDataset, type ImageDataset } from '../../engine/data/index.js';
 import { InputError } from '../../engine/errors.js';
 import { readActivationFile } from '../../engine/io/files.js';
 import type { NdArray } from '../../engine/io/ndarray.js';
-import { isActivationsModel, type ComparisonSpec, type DataSpec } from '../../protocol/experiment.js';
-import { comparisonName } from '../experiments/semantics.js';
+import { isActivationsModel, type DataSpec } from '../../protocol/experiment.js';
+import { comparisonName, type SingleEstimatorComparison } from '../experiments/semantics.js';
 import type { RunSetup } from './experimentRunner.js';
 import { obtainModel, type ObtainedModel } from './obtainModels.js';
 
 /** The comparison of a run by its name (an InputError listing the run's comparisons when none has it). */
-export function findComparison(runId: string, setup: RunSetup, name: string): ComparisonSpec {
+export function findComparison(runId: string, setup: RunSetup, name: string): SingleEstimatorComparison {
   const found = setup.experiment.comparisons.find((c) => comparisonName(c) === name);
   if (!found) throw new InputError(`run ${runId} has no comparison named '${name}' (it has: ${setup.experiment.comparisons.map(comparisonName).join(', ')})`, name);
   return found;
 }
 
 /** Whether a comparison is of activation files (no models to run, no images). */
-export function comparesActivationFiles(setup: RunSetup, spec: ComparisonSpec): boolean {
+export function comparesActivationFiles(setup: RunSetup, spec: SingleEstimatorComparison): boolean {
   return [spec.a, spec.b].some((id) => {
     const entry = setup.experiment.models[id];
     return entry !== undefined && isActivationsModel(entry);
