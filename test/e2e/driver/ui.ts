@@ -166,6 +166,32 @@ async function main(): Promise<number> {
       assert(lines[1] === `finding: ${finding}`, `the CLI's last line: '${lines[1]}'`);
     });
 
+    await results.check("a cell's drill-down: its p-value, the top examples as thumbnails from the server, and the cell recomputed without the top 5", async () => {
+      if (!panel) throw new Error('no panel');
+      const canvas = panel.locator('repsim-heatmap canvas').first();
+      const box = await canvas.boundingBox();
+      if (!box) throw new Error('the heatmap has no box');
+      // Inside the chart area (the axes take the left and bottom edges).
+      await canvas.click({ position: { x: box.width * 0.6, y: box.height * 0.4 } });
+      const detail = panel.locator('repsim-cell-detail').first();
+      await detail.waitFor({ timeout: 15_000 });
+      const p = ((await detail.locator('.p-value').first().textContent({ timeout: 10_000 })) ?? '').trim();
+      say(`cell detail: ${p}`);
+      assert(/^p = /.test(p), `the cell's p-value: '${p}'`);
+      await until('thumbnails from the server', 60_000, async () => (await detail.locator('repsim-example-list img').count()) > 0);
+      const src = (await detail.locator('repsim-example-list img').first().getAttribute('src')) ?? '';
+      assert(src.startsWith('data:image/png;base64,'), `a thumbnail is not a PNG data URL: ${src.slice(0, 40)}`);
+      await detail.locator('vscode-button.recompute-button').first().click();
+      const recomputed = await until('the recomputed cell', 180_000, async () => {
+        const text = ((await detail.locator('.recomputed').first().textContent({ timeout: 1000 }).catch(() => '')) ?? '').replace(/\s+/g, ' ').trim();
+        return text && !text.startsWith('Recomputing') && text;
+      }, 1000);
+      say(`recomputed: ${recomputed}`);
+      assert(/^Without the top 5: .+ over [\d,]+ examples$/.test(recomputed), `the recomputed cell: '${recomputed}'`);
+      await screenshot(page, shot.replace(/\.png$/, '-drilldown.png'));
+      await detail.locator('vscode-button.close').first().click();
+    });
+
     await results.check('a second run shows progress, and is cancelled from its panel', async () => {
       await runCommand(page, 'RepSim: Run Experiment');
       await pickItem(page, 'slow-e2e');
