@@ -18,8 +18,9 @@ export function matrixToTable(layersA: readonly string[], layersB: readonly stri
 }
 
 /** Writes every output only after all of them are ready, each atomically. */
-export async function writeOutputs(outputs: readonly { path: string | undefined; contents: () => string }[]): Promise<void> {
-  const ready = outputs.filter((o): o is { path: string; contents: () => string } => o.path !== undefined).map((o) => ({ path: o.path, text: o.contents() }));
+export async function writeOutputs(outputs: readonly { path: string | undefined; contents: () => string | Uint8Array | Promise<string | Uint8Array> }[]): Promise<void> {
+  const wanted = outputs.filter((o) => o.path !== undefined);
+  const ready = await Promise.all(wanted.map(async (o) => ({ path: o.path!, text: await o.contents() })));
   for (const { path, text } of ready) {
     await writeFileAtomic(path, text).catch((error: NodeJS.ErrnoException) => {
       // A folder that is not there or is a file, a full disk, no permission: say which file, in one line.

@@ -83,7 +83,7 @@ describe('significance from the CLI', () => {
     assert.match(bad.stderr, /--permutations/);
   });
 
-  test('repsim cka --permutations writes the test and the details into its JSON', () => {
+  test('repsim cka --permutations writes the test and the details into its JSON; --figure writes the heatmap as SVG or PNG', () => {
     const json = join(work, 'cka.json');
     const run = repsim(work, 'cka', 'a.npz', 'b.npz', '--batch-size', '16', '--permutations', '9', '--permutation-cells', 'diagonal', '--json', json);
     assert.equal(run.status, 0, run.stderr);
@@ -93,6 +93,19 @@ describe('significance from the CLI', () => {
     assert.ok(written.significance.pValue[0][0] >= 0.1);
     assert.ok(Array.isArray(written.details.perBatch));
     assert.match(run.stderr, /permutation test \(9 permutations\)/);
+    const svg = join(work, 'cka.svg');
+    const png = join(work, 'cka.png');
+    assert.equal(repsim(work, 'cka', 'a.npz', 'b.npz', '--batch-size', '16', '--permutations', '9', '--figure', svg, '--origin', 'top-left').status, 0);
+    const svgText = readFileSync(svg, 'utf8');
+    assert.match(svgText, /^(<\?xml[^>]*>\n)?<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(svgText, /Linear CKA \(minibatch, batch 16, 1 pass, 320 examples\)/);
+    assert.match(svgText, />a\.npz</);
+    const figure = repsim(work, 'cka', 'a.npz', 'b.npz', '--figure', png);
+    assert.equal(figure.status, 0, figure.stderr);
+    assert.deepEqual([...readFileSync(png).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    const wrong = repsim(work, 'cka', 'a.npz', 'b.npz', '--figure', join(work, 'cka.jpg'));
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /--figure .*cka\.jpg: the file name must end in \.svg or \.png/);
     const off = join(work, 'cka-off.json');
     assert.equal(repsim(work, 'cka', 'a.npz', 'b.npz', '--permutations', '0', '--json', off).status, 0);
     assert.equal(JSON.parse(readFileSync(off, 'utf8')).significance, undefined);

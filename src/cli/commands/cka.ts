@@ -1,5 +1,9 @@
 /** `repsim cka A.npz B.npz ...`: CKA between every layer of A and every layer of B. */
+import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { svgToPng } from '../../server/output/figurePng.js';
+import { DEFAULT_ALPHA } from '../../../webview/figures/figureInput.js';
+import { heatmapSvg } from '../../../webview/figures/heatmapSvg.js';
 import { computeBackendName, type BackendReport } from '../../engine/backend/index.js';
 import { chooseGramEngine, ckaMatrix, featureCount, gramFlops, LINEAR, plannedBatches, rbf, type CkaEstimator, type KernelSpec } from '../../engine/similarity/index.js';
 import { InputError } from '../../engine/errors.js';
@@ -34,7 +38,10 @@ export const CKA_USAGE = `repsim cka A B [options]
   --threads N                threads for the gram work: ONNX Runtime's intra-op threads, or
                              TensorFlow.js worker threads (default: auto, all cores)
   --json OUT                 write {layersA, layersB, matrix, stderr, ...} as JSON
-  --csv OUT                  write the matrix as CSV (rows: layers of A)`;
+  --csv OUT                  write the matrix as CSV (rows: layers of A)
+  --figure OUT.svg|OUT.png   write the heatmap as a figure for a paper (axis titles, colour
+                             bar, the settings as title; cells with p > 0.05 hatched)
+  --origin bottom-left|top-left  where layer 1 sits in the figure (default bottom-left)`;
 
 export async function runCka(argv: string[], context: CommandContext): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -53,6 +60,8 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
       threads: { type: 'string', default: 'auto' },
       json: { type: 'string' },
       csv: { type: 'string' },
+      figure: { type: 'string' },
+      origin: { type: 'string', default: 'bottom-left' },
       inputs: { type: 'string' },
       layers: { type: 'string' },
       'layers-a': { type: 'string' },
@@ -69,6 +78,9 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
   const seed = parseNumberOption('--seed', values.seed!, { integer: true, min: 0 });
   const permutations = parseNumberOption('--permutations', values.permutations!, { integer: true, min: 0 });
   const permutationCells = parseChoice('--permutation-cells', values['permutation-cells']!, ['all', 'diagonal'] as const);
+  const origin = parseChoice('--origin', values.origin!, ['bottom-left', 'top-left'] as const);
+  const figureFormat = values.figure === undefined ? undefined : extname(values.figure).toLowerCase();
+  if (figureFormat !== undefined && figureFormat !== '.svg' && figureFormat !== '.png') throw new UsageError(`--figure ${values.figure}: the file name must end in .svg or .png`, 'figure', 'cka');
   const threads = values.threads === 'auto' ? 'auto' : parseNumberOption('--threads', values.threads!, { integer: true, min: 1 });
   if (estimator !== 'minibatch' && (values['batch-size'] !== undefined || passes !== 1)) {
     throw new UsageError(`--batch-size and --passes apply to --estimator minibatch; '${estimator}' uses all examples at once`, 'estimator');
@@ -160,8 +172,19 @@ export async function runCka(argv: string[], context: CommandContext): Promise<v
   await writeOutputs([
     { path: values.json, contents: json },
     { path: values.csv, contents: () => matrixToCsv(result.layersA, result.layersB, result.matrix) },
+    {
+      path: values.figure,
+      contents: () => {
+        const settings = { kernel: kernelName, ...(kernel.kind === 'rbf' ? { threshold: kernel.threshold } : {}), estimator, batchSize: result.batchSize, passes: result.passes, seed, permutations };
+        const svg = heatmapSvg(
+          { ...result, a: basename(pathA), b: basename(pathB), settings, examples: result.examples },
+          { origin, alpha: result.significance ? DEFAULT_ALPHA : undefined },
+        );
+        return figureFormat === '.png' ? svgToPng(svg) : svg;
+      },
+    },
   ]);
-  if (values.json === undefined && values.csv === undefined) context.print(matrixToTable(result.layersA, result.layersB, result.matrix));
+  if (values.json === undefined && values.csv === undefined && values.figure === undefined) context.print(matrixToTable(result.layersA, result.layersB, result.matrix));
   if (result.significance) context.log(significanceSummary(result.significance));
 }
 
