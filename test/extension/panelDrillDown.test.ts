@@ -7,13 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Module from 'node:module';
+import { fakePanel, fakeVscode, withFakeVscode } from '../helpers/fakeVscodePanel.js';
 import { ResponseError } from 'vscode-jsonrpc';
 import { answerDrillDown, type DrillDownHost } from '../../src/extension/panel/panelDrillDown.js';
 import { ExampleThumbnails, INPUT_ERROR_CODE, RecomputeCell } from '../../src/protocol/index.js';
 import type { HostMessage } from '../../src/protocol/webview.js';
 
-type Listener = (value: unknown) => void;
 type Request = { method: string; params: unknown };
 
 const THUMBNAIL = { example: 3, dataUrl: 'data:image/png;base64,iVBORw0KGgo=' };
@@ -78,41 +77,10 @@ test('every failure is the answer’s error: refusal, untrusted workspace, no se
   assert.equal(server.requests.length, 0, 'nothing reached the server');
 });
 
-function fakeVscode() {
-  const uri = (path: string) => ({ path, toString: () => `vscode-resource:${path}` });
-  return {
-    Uri: { joinPath: (base: { path: string }, ...parts: string[]) => uri([base.path, ...parts].join('/')), file: uri },
-    window: { showErrorMessage: async () => undefined },
-  };
-}
-
-function fakePanel() {
-  const listeners: Listener[] = [];
-  const posted: unknown[] = [];
-  const panel = {
-    title: 'RepSim',
-    visible: true,
-    webview: {
-      options: {},
-      html: '',
-      cspSource: 'vscode-resource:',
-      asWebviewUri: (u: unknown) => u,
-      onDidReceiveMessage: (listener: Listener) => (listeners.push(listener), { dispose() {} }),
-      postMessage: async (message: unknown) => (posted.push(message), true),
-    },
-    onDidChangeViewState: () => ({ dispose() {} }),
-    onDidDispose: () => ({ dispose() {} }),
-    dispose() {},
-  };
-  return { panel, posted, send: (message: unknown) => listeners.forEach((l) => l(message)) };
-}
 
 test('the panel forwards the webview’s drill-down messages and posts the answers back', async () => {
   const vscode = fakeVscode();
-  const moduleWithLoad = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
-  const load = moduleWithLoad._load;
-  moduleWithLoad._load = (request: string, ...rest: unknown[]) => (request === 'vscode' ? vscode : load(request, ...rest));
-  try {
+  await withFakeVscode(vscode, async () => {
     const { ResultsPanel } = require('../../src/extension/panel/resultsPanel.ts') as typeof import('../../src/extension/panel/resultsPanel.js');
     const { connection, requests } = fakeServer();
     const errors: string[] = [];
@@ -139,7 +107,5 @@ test('the panel forwards the webview’s drill-down messages and posts the answe
     assert.deepEqual((posted[0] as Extract<HostMessage, { type: 'exampleThumbnails' }>).thumbnails, [THUMBNAIL]);
     assert.equal((posted[1] as Extract<HostMessage, { type: 'recomputedCell' }>).result.value, 0.5);
     assert.deepEqual(errors, []);
-  } finally {
-    moduleWithLoad._load = load;
-  }
+  });
 });
