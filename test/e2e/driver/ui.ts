@@ -213,6 +213,10 @@ async function main(): Promise<number> {
     });
 
     await results.check('after a window reload the panels come back (serializer) with their runs', async () => {
+      // VS Code hands the webview's saved state and the extension's workspace state to disk
+      // asynchronously: a reload within a moment of the cancellation can restore the state from
+      // before it (the panel then says the run was interrupted). A user's reload comes later.
+      await page.waitForTimeout(2000);
       await page.reload();
       await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
       const restored = await findPanel(page, 'slow-e2e', 90_000);
