@@ -15,13 +15,14 @@ import type { OnnxRuntime } from '../onnx/runtime.js';
 import { OnnxGramEngine, type OnnxCenteredGrams } from '../onnx/similarity/onnxGramEngine.js';
 import { isCurrentAccumulatorState, MinibatchCkaAccumulator, sameNames, type AccumulatorState, type CkaMatrixResult } from '../similarity/accumulator.js';
 import { batchHsic } from '../similarity/batchHsic.js';
-import { CellDetailsCollector, type CellDetailsOptions, type CellDetailsResult, type CellDetailsState } from '../similarity/cellDetails.js';
-import { PermutationTest, type PermutationTestOptions, type PermutationTestResult, type PermutationTestState } from '../similarity/permutationTest.js';
+import type { CellDetailsResult } from '../similarity/cellDetails.js';
+import { CellEvidence, type CellEvidenceOptions, type CellEvidenceState } from '../similarity/cellEvidence.js';
+import type { PermutationTestOptions, PermutationTestResult } from '../similarity/permutationTest.js';
 import { TFJS_PERMUTATION_KERNELS } from '../similarity/permutedCross.js';
 import { layerBatchStatistics, type CenteredGram } from '../similarity/centeredGrams.js';
 import { firstPcPartsFromGram, type FirstPcParts } from '../similarity/principalComponent.js';
 import { LINEAR, type KernelSpec } from '../similarity/kernel.js';
-import { batchSchedule, scheduleCoverage } from '../similarity/schedule.js';
+import { batchSchedule, blockOfEachRow, scheduleCoverage } from '../similarity/schedule.js';
 import { AgreementCounter, type AgreementState, type PredictionAgreement } from './agreement.js';
 import { exampleIndices, type EvaluationData } from './evaluationData.js';
 import { layerOutputs, planExecution, streamLayerOutputs, type ExecutionPlan } from './layerStream.js';
@@ -92,7 +93,7 @@ export interface CompareModelsOptions {
   /** A permutation test per cell (similarity/permutationTest.ts); none when absent or with 0 permutations. */
   readonly permutations?: PermutationTestOptions;
   /** Keep each cell's per-batch values and per-example shares for its drill-down (similarity/cellDetails.ts). */
-  readonly details?: boolean | Omit<CellDetailsOptions, 'examples'>;
+  readonly details?: CellEvidenceOptions['details'];
 }
 
 /**
@@ -100,13 +101,11 @@ export interface CompareModelsOptions {
  * accumulator an older version saved (isCurrentAccumulatorState) is not resumed: the comparison
  * starts again, with a warning.
  */
-export interface CompareState {
+export interface CompareState extends CellEvidenceState {
   readonly batchesDone: number;
   readonly accumulator: AccumulatorState;
   readonly firstPc: { readonly a: FirstPcState; readonly b: FirstPcState };
   readonly agreement: AgreementState;
-  readonly permutation?: PermutationTestState;
-  readonly details?: CellDetailsState;
 }
 
 export interface CompareProgress {
@@ -180,21 +179,24 @@ export async function compareModels(
   const pcSums = { a: new PcPool(a.layers.length, resume?.firstPc.a), b: new PcPool(b.layers.length, resume?.firstPc.b) };
   const agreement = new AgreementCounter(data.classNames, resume?.agreement);
   const skipped = resume?.batchesDone ?? 0;
-  const testOptions = options.permutations && options.permutations.permutations > 0 ? options.permutations : undefined;
-  let test = testOptions ? (PermutationTest.fromJSON(resume?.permutation, a.layers, b.layers, testOptions) ?? (skipped === 0 ? PermutationTest.create(a.layers, b.layers, testOptions) : undefined)) : undefined;
-  if (testOptions && !test) {
-    test = PermutationTest.create(a.layers, b.layers, testOptions);
-    runWarnings.push('the saved state of the interrupted comparison holds no permutation test with these settings: the test covers only the batches after it resumed');
-  }
-  const details = options.details ? new CellDetailsCollector(a.layers.length, b.layers.length, { batches: plans.length, ...(typeof options.details === 'object' ? options.details : {}), examples: data.count }, skipped > 0 ? resume?.details : undefined) : undefined;
-  const permutedCompute = hsicEngine?.permutationKernels ?? TFJS_PERMUTATION_KERNELS;
+  const evidence = CellEvidence.start({
+    layersA: a.layers,
+    layersB: b.layers,
+    permutations: options.permutations,
+    details: options.details,
+    examples: data.count,
+    batches: plans.length,
+    skipped,
+    resumed: resume,
+    warn: (message) => runWarnings.push(message),
+  });
+  const kernels = hsicEngine?.permutationKernels ?? TFJS_PERMUTATION_KERNELS;
   const state = (): CompareState => ({
     batchesDone: accumulator.batches,
     accumulator: accumulator.toJSON(),
     firstPc: { a: pcSums.a.toJSON(), b: pcSums.b.toJSON() },
     agreement: agreement.toJSON(),
-    ...(test ? { permutation: test.toJSON() } : {}),
-    ...(details ? { details: details.toJSON() } : {}),
+    ...evidence.toJSON(),
   });
   const started = performance.now();
   let images = 0;
@@ -209,11 +211,10 @@ export async function compareModels(
       const resultA = await runnerA.run(a.inputs?.(plan.examples) ?? inputs!, rows, data.exampleShape);
       const resultB = runnerB ? await runnerB.run(b.inputs?.(plan.examples) ?? inputs!, rows, data.exampleShape) : resultA;
       const gramsB = runnerB ? resultB.grams : 'same';
-      const groups = Int32Array.from(exampleIndices(plan.examples), (e) => Math.floor(e / batchSize)); // jackknife blocks
+      const groups = blockOfEachRow(plan.examples, batchSize);
       const hsic = hsicEngine ? await hsicEngine.batchHsic(resultA.grams, gramsB, rows, 'unbiased', groups) : await batchHsic(resultA.grams, gramsB, rows, 'unbiased', groups);
       accumulator.add(hsic, plan.weight);
-      details?.add(hsic, plan.weight, exampleIndices(plan.examples));
-      await test?.add(resultA.grams, gramsB, rows, 'unbiased', plan.weight, step, permutedCompute);
+      await evidence.add({ hsic, gramsA: resultA.grams, gramsB, centering: 'unbiased' }, exampleIndices(plan.examples), plan.weight, step, kernels);
       pcSums.a.add(resultA.firstPc);
       pcSums.b.add(resultB.firstPc);
       // Each example once, the first time a batch holds it: every used example, whatever the passes.
@@ -225,7 +226,7 @@ export async function compareModels(
       images += rows;
       const seconds = (performance.now() - started) / 1000;
       const imagesPerSecond = images / seconds;
-      await onProgress?.({ phase: 'cka', pass: plan.pass, step: step + 1, total: plans.length, imagesPerSecond, result: current(), significance: test?.result(accumulator.sums()), state });
+      await onProgress?.({ phase: 'cka', pass: plan.pass, step: step + 1, total: plans.length, imagesPerSecond, result: current(), significance: evidence.significance(accumulator.sums()), state });
     }
   } finally {
     await Promise.all([runnerA.dispose(), runnerB?.dispose()]);
@@ -244,8 +245,7 @@ export async function compareModels(
     agreement: options.agreement && !noPredictions ? agreement.result() : undefined,
     subspaceMatch,
     engines: { a: runnerA.description, b: (runnerB ?? runnerA).description },
-    ...(test ? { significance: test.result(accumulator.sums()) } : {}),
-    ...(details ? { details: details.result(accumulator.sums(), data.ids) } : {}),
+    ...evidence.result(accumulator.sums(), data.ids),
   };
 }
 

@@ -14,8 +14,4 @@ export interface EvaluationData {
   inputs(examples: BatchPlan['examples']): Float32Array;
 }
 
-/** Indices of a batch as a list, whether the plan gave a range or explicit indices. */
-export function exampleIndices(examples: BatchPlan['examples']): Uint32Array {
-  if (examples instanceof Uint32Array) return examples;
-  return Uint32Array.from({ length: examples.end - examples.start }, (_, i) => examples.start + i);
-}
+export { exampleIndices } from '../similarity/schedule.js';

@@ -14,10 +14,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MinibatchCkaAccumulator, isCurrentAccumulatorState, type AccumulatorState, type CkaMatrixResult } from './accumulator.js';
-import { exampleIndices } from '../activations/evaluationData.js';
 import { batchHsic } from './batchHsic.js';
-import { CellDetailsCollector, type CellDetailsOptions, type CellDetailsResult, type CellDetailsState } from './cellDetails.js';
-import { PermutationTest, type PermutationTestOptions, type PermutationTestResult, type PermutationTestState } from './permutationTest.js';
+import type { CellDetailsResult } from './cellDetails.js';
+import { CellEvidence, type CellEvidenceOptions, type CellEvidenceState } from './cellEvidence.js';
+import type { PermutationTestOptions, PermutationTestResult } from './permutationTest.js';
 import { permutedCrossCost, TFJS_PERMUTATION_KERNELS } from './permutedCross.js';
 import type { Centering } from './centeredGrams.js';
 import { assertUnbiasedBatchSize } from './centering.js';
@@ -25,7 +25,7 @@ import { checkFullDataFits, memoryEngineOf } from './fullDataMemory.js';
 import { InProcessGramEngine, type GramEngine } from './gramEngine.js';
 import type { KernelSpec } from './kernel.js';
 import { assertSameExamples, featureCount, sliceBatch, type LayerActivations } from './layers.js';
-import { batchSchedule, batchesPerPass, scheduleCoverage, type BatchPlan } from './schedule.js';
+import { batchSchedule, batchesPerPass, blockOfEachRow, exampleIndices, scheduleCoverage, type BatchPlan } from './schedule.js';
 
 export type CkaEstimator = 'biased' | 'debiased' | 'minibatch';
 
@@ -52,13 +52,13 @@ export interface CkaMatrixOptions {
   /** A permutation test per cell (permutationTest.ts); none when absent or with 0 permutations. */
   readonly permutations?: PermutationTestOptions;
   /** Keep each cell's per-batch values and per-example shares for its drill-down (cellDetails.ts). */
-  readonly details?: boolean | Omit<CellDetailsOptions, 'examples'>;
+  readonly details?: CellEvidenceOptions['details'];
   /** Per-example ids (one per row of the activations), named beside the examples in `details`. */
   readonly exampleIds?: readonly string[];
 }
 
 /** What a run saves to resume: the accumulator's state, with the permutation test's and the details' when they run. */
-export type CkaRunState = AccumulatorState & { readonly permutation?: PermutationTestState; readonly details?: CellDetailsState };
+export type CkaRunState = AccumulatorState & CellEvidenceState;
 
 export interface CkaBatchUpdate {
   readonly pass: number;
@@ -81,14 +81,6 @@ export interface CkaMatrixOutput extends CkaMatrixResult {
   readonly seed: number;
   readonly significance?: PermutationTestResult;
   readonly details?: CellDetailsResult;
-}
-
-/** The jackknife group of each row of a batch: the block of batchSize consecutive examples its example is in. */
-function rowGroupsOf(plan: BatchPlan, batchSize: number): Int32Array {
-  const groups = new Int32Array(plan.rows);
-  if (plan.examples instanceof Uint32Array) plan.examples.forEach((e, r) => (groups[r] = Math.floor(e / batchSize)));
-  else for (let r = 0; r < plan.rows; r++) groups[r] = Math.floor((plan.examples.start + r) / batchSize);
-  return groups;
 }
 
 export async function ckaMatrix(
@@ -126,22 +118,23 @@ export async function ckaMatrix(
     ...(options.resumeFrom !== undefined && !resumable ? ['the saved state of the interrupted run is from an older version of RepSim: the comparison started again from the first batch'] : []),
   ];
   const skipped = accumulator.batches;
-  const resumedState = resumable ? (options.resumeFrom as CkaRunState) : undefined;
   const namesA = layersA.map((l) => l.name);
   const namesB = layersB.map((l) => l.name);
-  const testOptions = fullDataTestCells(options.permutations && options.permutations.permutations > 0 ? options.permutations : undefined, namesA, namesB, minibatch ? 0 : examples, runWarnings);
-  // A saved run without the test's sums (or with other settings) restarts the test only when nothing was done yet.
-  let test = testOptions ? (PermutationTest.fromJSON(resumedState?.permutation, namesA, namesB, testOptions) ?? (skipped === 0 ? PermutationTest.create(namesA, namesB, testOptions) : undefined)) : undefined;
-  if (testOptions && !test) {
-    test = PermutationTest.create(namesA, namesB, testOptions);
-    runWarnings.push('the saved state of the interrupted run holds no permutation test with these settings: the test covers only the batches after it resumed');
-  }
-  const detailOptions = options.details ? { batches: plans.length, ...(typeof options.details === 'object' ? options.details : {}), examples } : undefined;
-  const details = detailOptions ? new CellDetailsCollector(namesA.length, namesB.length, detailOptions, skipped > 0 ? resumedState?.details : undefined) : undefined;
-  const permutedCompute = engine.permutationKernels ?? TFJS_PERMUTATION_KERNELS;
+  const evidence = CellEvidence.start({
+    layersA: namesA,
+    layersB: namesB,
+    permutations: fullDataTestCells(options.permutations, namesA, namesB, minibatch ? 0 : examples, runWarnings),
+    details: options.details,
+    examples,
+    batches: plans.length,
+    skipped,
+    resumed: resumable ? (options.resumeFrom as CkaRunState) : undefined,
+    warn: (message) => runWarnings.push(message),
+  });
+  const kernels = engine.permutationKernels ?? TFJS_PERMUTATION_KERNELS;
   const degenerate = new Map<string, string>();
   const current = (): CkaMatrixResult => finishResult(accumulator.result(), minibatch, runWarnings, degenerate);
-  const state = (): CkaRunState => ({ ...accumulator.toJSON(), ...(test ? { permutation: test.toJSON() } : {}), ...(details ? { details: details.toJSON() } : {}) });
+  const state = (): CkaRunState => ({ ...accumulator.toJSON(), ...evidence.toJSON() });
   try {
     for (const [step, plan] of plans.entries()) {
       if (step < skipped) continue;
@@ -150,12 +143,11 @@ export async function ckaMatrix(
       const gramsB = sameLayers ? 'same' : await engine.grams(layersB.map((l) => sliceBatch(l, plan.examples)), options.kernel, centering);
       noteDegenerate(degenerate, 'model A', layersA, gramsA);
       if (gramsB !== 'same') noteDegenerate(degenerate, 'model B', layersB, gramsB);
-      const groups = minibatch ? rowGroupsOf(plan, batchSize) : undefined;
+      const groups = minibatch ? blockOfEachRow(plan.examples, batchSize) : undefined;
       const hsic = engine.batchHsic ? await engine.batchHsic(gramsA, gramsB, plan.rows, centering, groups) : await batchHsic(gramsA, gramsB, plan.rows, centering, groups);
       accumulator.add(hsic, plan.weight);
-      details?.add(hsic, plan.weight, exampleIndices(plan.examples));
-      await test?.add(gramsA, gramsB, plan.rows, centering, plan.weight, step, permutedCompute);
-      await options.onBatch?.({ pass: plan.pass, batchesDone: accumulator.batches, totalBatches: plans.length, result: current(), significance: test?.result(accumulator.sums()), state });
+      await evidence.add({ hsic, gramsA, gramsB, centering }, exampleIndices(plan.examples), plan.weight, step, kernels);
+      await options.onBatch?.({ pass: plan.pass, batchesDone: accumulator.batches, totalBatches: plans.length, result: current(), significance: evidence.significance(accumulator.sums()), state });
     }
   } finally {
     if (!options.engine) await engine.close();
@@ -168,8 +160,7 @@ export async function ckaMatrix(
     batchSize,
     passes,
     seed,
-    ...(test ? { significance: test.result(accumulator.sums()) } : {}),
-    ...(details ? { details: details.result(accumulator.sums(), options.exampleIds) } : {}),
+    ...evidence.result(accumulator.sums(), options.exampleIds),
   };
 }
 

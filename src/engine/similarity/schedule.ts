@@ -103,3 +103,14 @@ export function scheduleCoverage(options: ScheduleOptions): { readonly used: num
     warning: `${why}: each of the ${passes} passes left out ${left} randomly chosen example${left > 1 ? 's' : ''}${used < examples ? `; ${examples - used} were left out of every pass, ${used} used` : '; every example was used in some pass'}`,
   };
 }
+
+/** Indices of a batch as a list, whether the plan gave a range or explicit indices. */
+export function exampleIndices(examples: BatchPlan['examples']): Uint32Array {
+  if (examples instanceof Uint32Array) return examples;
+  return Uint32Array.from({ length: examples.end - examples.start }, (_, i) => examples.start + i);
+}
+
+/** Each row's jackknife group: the block of batchSize consecutive examples its example is in. */
+export function blockOfEachRow(examples: BatchPlan['examples'], batchSize: number): Int32Array {
+  return Int32Array.from(exampleIndices(examples), (e) => Math.floor(e / batchSize));
+}
