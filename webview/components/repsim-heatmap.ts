@@ -80,8 +80,6 @@ export class RepsimHeatmap extends LitElement {
   /** What the keyboard cursor is on, read out by screen readers. */
   @state() private cursorText = '';
   private cursor: GridCell | undefined;
-  /** True while toPng draws the chart without the selection outline. */
-  private exporting = false;
 
   /** Milliseconds the last data refresh took (cells, data points, chart update and draw). */
   lastUpdateMs = 0;
@@ -107,19 +105,6 @@ export class RepsimHeatmap extends LitElement {
   /** Whether the cells show calibrated CKA (asked for, and there is a test to calibrate with). */
   get showsCalibrated(): boolean {
     return this.calibrated && this.significance !== undefined;
-  }
-
-  /** The heatmap as a PNG data URL. */
-  toPng(): string | undefined {
-    const chart = this.chartInstance;
-    if (chart === undefined || this.selectedCell === undefined) return chart?.toBase64Image('image/png', 1);
-    // The selected cell's outline is the panel's, not the figure's.
-    this.exporting = true;
-    chart.draw();
-    const png = chart.toBase64Image('image/png', 1);
-    this.exporting = false;
-    chart.draw();
-    return png;
   }
 
   override render() {
@@ -227,7 +212,7 @@ export class RepsimHeatmap extends LitElement {
         datasets: [{ data: points, parsing: false, normalized: true }],
       },
       options: this.options(),
-      plugins: [cellsPlugin(this.bitmap, () => this.theme.theme, () => (this.exporting ? undefined : this.selectedCell))],
+      plugins: [cellsPlugin(this.bitmap, () => this.theme.theme, () => this.selectedCell)],
     };
   }
 

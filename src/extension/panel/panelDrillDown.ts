@@ -20,10 +20,6 @@ export interface DrillDownHost {
   readonly connection: () => Pick<MessageConnection, 'sendRequest'> | undefined;
 }
 
-export function isDrillDownMessage(message: WebviewMessage): message is DrillDownMessage {
-  return message.type === 'exampleThumbnails' || message.type === 'recomputeCell';
-}
-
 const ACTIONS: Record<DrillDownMessage['type'], TrustedAction> = { exampleThumbnails: 'show example images', recomputeCell: 'recompute cells' };
 
 /** The server's answer to a panel's drill-down request, or the answer's `error` saying why there is none. */

@@ -20,6 +20,7 @@ import { permutationCellMask, type PermutationTestOptions } from '../../engine/s
 import { hashKey, type WorkspaceCache } from '../cache/workspaceCache.js';
 import type { ObtainedModel } from './obtainModels.js';
 import { comparedModel, comparisonEvaluation, kernelOf, type RunnableModel } from './comparedModels.js';
+import { imageLayoutOf } from './exampleImages.js';
 
 export interface ComparisonContext {
   readonly name: string;
@@ -173,7 +174,7 @@ async function compareLayerModels(
     stderr: comparison.cka.stderr,
     stderrMethod: comparison.cka.stderrMethod,
     significance: comparison.significance,
-    details: cellDetails(comparison.details, dataset !== undefined || looksLikeImages(evaluation.exampleShape)),
+    details: cellDetails(comparison.details, dataset !== undefined || imageLayoutOf([evaluation.count, ...evaluation.exampleShape]) !== undefined),
     batches: comparison.cka.batches,
     examples: comparison.cka.examples,
     accuracy: { a: agreement?.accuracyA ?? null, b: agreement?.accuracyB ?? null },
@@ -249,9 +250,4 @@ async function compareActivations(
     accuracy: { a: null, b: null },
     warnings: [...result.warnings, ...(idsWarning ? [idsWarning] : [])],
   };
-}
-
-/** [h, w, c] or [c, h, w] with 1 or 3 channels: examples the server can draw as thumbnails. */
-function looksLikeImages(shape: readonly number[]): boolean {
-  return shape.length === 3 && ([1, 3].includes(shape[2]) || [1, 3].includes(shape[0]));
 }
